@@ -1,0 +1,68 @@
+import { listenAddress } from './address.js';
+import { pathStr } from './secrets.js';
+import { arrayOf, duration, field, INVALID, object, oneOf, type Validator } from './schema-dsl.js';
+import { alertingSection, type AlertingConfig } from './sections/alerting.js';
+import { diagnosisSection, type DiagnosisConfig } from './sections/diagnosis.js';
+import { kubernetesSection, type KubernetesConfig } from './sections/kubernetes.js';
+import { targetValidator, type Defaults, type TargetConfig } from './targets.js';
+
+export interface ServerConfig {
+  listen: { host: string; port: number };
+}
+
+export interface Config {
+  server: ServerConfig;
+  defaults: Defaults;
+  targets: TargetConfig[];
+  state: { dir: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  selfMonitor: { stallThresholdMs: number };
+  kubernetes: KubernetesConfig;
+  diagnosis: DiagnosisConfig;
+  alerting: AlertingConfig;
+}
+
+const server = object({
+  listen: field(listenAddress(), { default: { host: '0.0.0.0', port: 9464 } }),
+});
+
+const defaultsV = object({
+  interval: field(duration({ min: 10 }), { default: 2000 }),
+  timeout: field(duration({ min: 1, max: 300_000 }), { default: 2000 }),
+}, (v): Defaults => ({ intervalMs: v.interval, timeoutMs: v.timeout }));
+
+const state = object({ dir: field(pathStr(), { default: 'state' }) });
+const log = object({ level: field(oneOf(['debug', 'info', 'warn', 'error'] as const), { default: 'info' as const }) });
+const selfMonitor = object({
+  stallThreshold: field(duration({ min: 10, max: 60_000 }), { default: 250 }),
+}, (v) => ({ stallThresholdMs: v.stallThreshold }));
+
+/** The root: defaults are decoded first because targets inherit from them. */
+export const configValidator: Validator<Config> = (raw, path, ctx) => {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  const d = defaultsV(r.defaults, ['defaults'], ctx);
+  const defaults = d === INVALID ? { intervalMs: 2000, timeoutMs: 2000 } : d;
+  return object({
+    server: field(server, { default: () => ({ listen: { host: '0.0.0.0', port: 9464 } }) }),
+    defaults: field(((_v: unknown) => defaults) as Validator<Defaults>, { default: defaults }),
+    targets: field(arrayOf(targetValidator(defaults)), { default: () => [] }),
+    state: field(state, { default: () => ({ dir: 'state' }) }),
+    log: field(log, { default: () => ({ level: 'info' as const }) }),
+    selfMonitor: field(selfMonitor, { default: () => ({ stallThresholdMs: 250 }) }),
+    // Each section decodes an empty mapping to its defaults.
+    kubernetes: field(kubernetesSection, { default: () => kubernetesSection({}, ['kubernetes'], ctx) as KubernetesConfig }),
+    diagnosis: field(diagnosisSection, { default: () => diagnosisSection({}, ['diagnosis'], ctx) as DiagnosisConfig }),
+    alerting: field(alertingSection, { default: () => alertingSection({}, ['alerting'], ctx) as AlertingConfig }),
+  }, (v, p, c): Config | typeof INVALID => {
+    const seen = new Map<string, number>();
+    let bad = d === INVALID;
+    v.targets.forEach((t, i) => {
+      const first = seen.get(t.name);
+      if (first !== undefined) {
+        c.report([...p, 'targets', i, 'name'], `duplicate target name "${t.name}" (first at targets[${first}])`);
+        bad = true;
+      } else seen.set(t.name, i);
+    });
+    return bad ? INVALID : (v as Config);
+  })(raw, path, ctx);
+};

@@ -1,0 +1,46 @@
+/** The incident record: a public contract, sent as is by every alert sink. */
+export type IncidentKind = 'asymmetric_routing' | 'vip_unreachable' | 'packet_loss' | 'backend_refused' | 'http_errors';
+export const INCIDENT_KINDS: readonly IncidentKind[] = ['asymmetric_routing', 'vip_unreachable', 'packet_loss', 'backend_refused', 'http_errors'];
+
+export interface IncidentNodeStats {
+  endpoints: number;
+  successes: number;
+  failures?: number;
+}
+
+export interface Incident {
+  id: string;
+  status: 'open' | 'resolved';
+  kind: IncidentKind;
+  severity: 'critical' | 'warning';
+  target: string;
+  address: string;
+  port: number;
+  service: string | null;
+  announcerNode: string | null;
+  suspectedNodes: string[];
+  confidence: number;
+  failureRatio: number;
+  expectedFailureRatio: number | null;
+  attempts: number;
+  failures: number;
+  reasons: Record<string, number>;
+  nodes: Record<string, IncidentNodeStats>;
+  summary: string;
+  evidence: string[];
+  remediation: string[];
+  startedAt: string;
+  updatedAt: string;
+  resolvedAt: string | null;
+  /** Filled on resolve: how the recovery was verified. */
+  verification?: { attemptsSince: number; nodesServing: string[]; nodesNotServing: string[]; allNodesServed: boolean };
+}
+
+export type IncidentEventType = 'open' | 'update' | 'reminder' | 'resolved';
+
+export interface IncidentEvent {
+  type: IncidentEventType;
+  incident: Incident;
+  /** Epoch ms when the event happened. */
+  at: number;
+}

@@ -1,0 +1,27 @@
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+
+/** Parses "500ms", "2s", "1m30s", "1.5h" into milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '') return undefined;
+  if (s === '0') return 0;
+  PART.lastIndex = 0;
+  let total = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    PART.lastIndex = pos;
+    const m = PART.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    pos = PART.lastIndex;
+  }
+  return Math.round(total);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0 && ms >= 3_600_000) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms >= 60_000) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0 && ms >= 1000) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

@@ -1,0 +1,24 @@
+/** Errors with stable codes: callers branch on `code`, never on message text. */
+export class VipwatchError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VipwatchError';
+  }
+}
+
+export class ConfigError extends VipwatchError {
+  constructor(readonly problems: string[]) {
+    super('VIPWATCH_CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
