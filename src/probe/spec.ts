@@ -1,0 +1,6 @@
+import type { TargetConfig } from '../config/targets.js';
+import type { ProbeSpec } from './types.js';
+
+export function toProbeSpec(t: TargetConfig): ProbeSpec {
+  return { target: t.name, address: t.address, port: t.port, protocol: t.protocol, timeoutMs: t.timeoutMs, http: t.http, tcp: t.tcp, tls: t.tls };
+}

@@ -1,0 +1,235 @@
+import type { ClusterSource } from '../cluster/types.js';
+import type { TargetConfig } from '../config/targets.js';
+import type { Attempt } from '../history/attempt.js';
+import { TargetHistory } from '../history/history.js';
+import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { toProbeSpec } from '../probe/spec.js';
+import type { Prober, ProbeSpec, Protocol } from '../probe/types.js';
+import { CronSchedule } from './cron.js';
+import type { SelfMonitor } from './self-monitor.js';
+
+export interface SchedulerOptions {
+  clock: Clock;
+  logger: Logger;
+  probers: Record<Protocol, Prober>;
+  selfMonitor?: SelfMonitor;
+  cluster?: ClusterSource;
+  historySize: number;
+  /** Called once per finished attempt, after it is recorded in the target's history. */
+  onAttempt(attempt: Attempt, target: TargetConfig): void;
+  /** Called when a scheduled attempt is skipped because the previous one still runs. */
+  onSkip?(target: TargetConfig): void;
+}
+
+export interface BurstRequest {
+  count: number;
+  spacingMs: number;
+}
+
+interface Loop {
+  target: TargetConfig;
+  spec: ProbeSpec;
+  history: TargetHistory;
+  cron?: CronSchedule;
+  timer?: TimerHandle;
+  nextAt: number;
+  running?: Promise<void>;
+  abort?: AbortController;
+  skipped: number;
+  burstLeft: number;
+  burstSpacingMs: number;
+  burstTimer?: TimerHandle;
+}
+
+/**
+ * One loop per target: fixed-rate ticks spread by a hash of the name (or a cron schedule), never overlapping the
+ * previous attempt of the same target, each attempt under an AbortSignal deadline. Adaptive bursts add attempts on request.
+ */
+export class Scheduler {
+  private readonly loops = new Map<string, Loop>();
+  private started = false;
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  /** Adds, replaces and removes loops so that exactly `targets` run; history survives when a target is unchanged. */
+  setTargets(targets: readonly TargetConfig[]): void {
+    const wanted = new Map(targets.map((t) => [t.name, t]));
+    for (const [name, loop] of this.loops) {
+      const next = wanted.get(name);
+      if (!next || !sameTarget(loop.target, next)) this.removeLoop(name);
+      else {
+        loop.target = next;
+        loop.spec = toProbeSpec(next);
+      }
+    }
+    for (const t of targets) if (!this.loops.has(t.name)) this.addLoop(t);
+  }
+
+  start(): void {
+    this.started = true;
+    for (const loop of this.loops.values()) this.arm(loop);
+  }
+
+  /** Stops all loops and aborts in-flight attempts; resolves when they have finished. */
+  async stop(): Promise<void> {
+    this.started = false;
+    const running: Promise<void>[] = [];
+    for (const loop of this.loops.values()) {
+      this.disarm(loop);
+      loop.abort?.abort(new Error('vipwatch stopping'));
+      if (loop.running) running.push(loop.running);
+    }
+    await Promise.allSettled(running);
+  }
+
+  targets(): TargetConfig[] {
+    return [...this.loops.values()].map((l) => l.target);
+  }
+
+  history(name: string): TargetHistory | undefined {
+    return this.loops.get(name)?.history;
+  }
+
+  skipped(name: string): number {
+    return this.loops.get(name)?.skipped ?? 0;
+  }
+
+  /** Asks for `count` extra attempts `spacingMs` apart; returns how many were accepted (0 when one is already going). */
+  requestBurst(name: string, req: BurstRequest): number {
+    const loop = this.loops.get(name);
+    if (!loop || !this.started || loop.burstLeft > 0 || req.count < 1) return 0;
+    loop.burstLeft = Math.floor(req.count);
+    loop.burstSpacingMs = Math.max(10, req.spacingMs);
+    loop.burstTimer = this.opts.clock.setTimeout(() => this.burstTick(loop), loop.burstSpacingMs);
+    return loop.burstLeft;
+  }
+
+  burstRemaining(name: string): number {
+    return this.loops.get(name)?.burstLeft ?? 0;
+  }
+
+  private addLoop(t: TargetConfig): void {
+    const loop: Loop = {
+      target: t,
+      spec: toProbeSpec(t),
+      history: new TargetHistory(t.name, this.opts.historySize),
+      cron: t.schedule ? new CronSchedule(t.schedule) : undefined,
+      nextAt: 0,
+      skipped: 0,
+      burstLeft: 0,
+      burstSpacingMs: 0,
+    };
+    this.loops.set(t.name, loop);
+    if (this.started) this.arm(loop);
+  }
+
+  private removeLoop(name: string): void {
+    const loop = this.loops.get(name);
+    if (!loop) return;
+    this.disarm(loop);
+    loop.abort?.abort(new Error('target removed'));
+    this.loops.delete(name);
+  }
+
+  private disarm(loop: Loop): void {
+    this.opts.clock.clearTimeout(loop.timer);
+    this.opts.clock.clearTimeout(loop.burstTimer);
+    loop.timer = loop.burstTimer = undefined;
+    loop.burstLeft = 0;
+  }
+
+  private arm(loop: Loop): void {
+    const now = this.opts.clock.now();
+    if (loop.cron) loop.nextAt = loop.cron.next(now);
+    else {
+      const interval = loop.target.intervalMs!;
+      // Spread: each target keeps a fixed phase within its interval, derived from its name.
+      const phase = fnv1a(loop.target.name) % interval;
+      loop.nextAt = now + ((phase - (now % interval) + interval) % interval || interval);
+    }
+    this.schedule(loop);
+  }
+
+  private schedule(loop: Loop): void {
+    const delay = loop.nextAt - this.opts.clock.now();
+    loop.timer = this.opts.clock.setTimeout(() => this.tick(loop), delay);
+  }
+
+  private tick(loop: Loop): void {
+    if (this.loops.get(loop.target.name) !== loop) return;
+    const now = this.opts.clock.now();
+    if (loop.running) {
+      loop.skipped++;
+      this.opts.onSkip?.(loop.target);
+    } else {
+      this.run(loop, false);
+    }
+    if (loop.cron) loop.nextAt = loop.cron.next(now);
+    else {
+      const interval = loop.target.intervalMs!;
+      loop.nextAt += interval;
+      // After a stall, resume on the same phase instead of firing the missed ticks back to back.
+      if (loop.nextAt <= now) loop.nextAt += Math.ceil((now - loop.nextAt + 1) / interval) * interval;
+    }
+    this.schedule(loop);
+  }
+
+  private burstTick(loop: Loop): void {
+    loop.burstTimer = undefined;
+    if (this.loops.get(loop.target.name) !== loop || loop.burstLeft <= 0) return;
+    if (!loop.running) {
+      loop.burstLeft--;
+      this.run(loop, true);
+    }
+    if (loop.burstLeft > 0) loop.burstTimer = this.opts.clock.setTimeout(() => this.burstTick(loop), loop.burstSpacingMs);
+  }
+
+  private run(loop: Loop, burst: boolean): void {
+    const { clock, cluster, selfMonitor } = this.opts;
+    const target = loop.target;
+    const prober = this.opts.probers[target.protocol];
+    const startedAt = clock.now();
+    const startMono = clock.monotonic();
+    const context = cluster?.contextFor(target);
+    const ac = new AbortController();
+    const deadline = deadlineSignal(clock, target.timeoutMs, ac.signal);
+    loop.abort = ac;
+    loop.running = prober
+      .probe(loop.spec, deadline.signal)
+      .then((result) => {
+        const stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
+        const attempt: Attempt = { ...result, seq: loop.history.nextSeq(), target: target.name, startedAt, stalled, burst };
+        if (context) attempt.cluster = context;
+        if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
+        if (ac.signal.aborted && this.loops.get(target.name) !== loop) return;
+        if (!this.started && ac.signal.aborted) return;
+        loop.history.record(attempt);
+        this.opts.onAttempt(attempt, target);
+      })
+      .catch((err) => {
+        // A prober bug is not a network failure: log it loudly, record nothing.
+        this.opts.logger.error('prober error (not recorded as an attempt)', { target: target.name, error: errorMessage(err) });
+      })
+      .finally(() => {
+        deadline.cancel();
+        loop.running = undefined;
+        loop.abort = undefined;
+      });
+  }
+}
+
+/** Same endpoint and schedule: the loop and its history carry over; anything else starts afresh. */
+function sameTarget(a: TargetConfig, b: TargetConfig): boolean {
+  return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.intervalMs === b.intervalMs && a.schedule === b.schedule;
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { TargetConfig } from '../../src/config/targets.js';
+import type { Attempt } from '../../src/history/attempt.js';
+import { sleep } from '../../src/lib/clock.js';
+import { FakeClock } from '../../src/lib/fake-clock.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import type { Prober, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
+import { Scheduler } from '../../src/schedule/scheduler.js';
+import { SelfMonitor } from '../../src/schedule/self-monitor.js';
+
+/** A prober whose attempts take `durationMs` on the fake clock and honour the deadline signal. */
+class ClockProber implements Prober {
+  calls: { spec: ProbeSpec; at: number; signal: AbortSignal }[] = [];
+  constructor(private clock: FakeClock, public durationMs: number) {}
+  async probe(spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
+    this.calls.push({ spec, at: this.clock.now(), signal });
+    try {
+      await sleep(this.clock, this.durationMs, signal);
+      return { ok: true, timings: { totalMs: this.durationMs }, synRetransmit: false };
+    } catch {
+      return { ok: false, reason: 'connect_timeout', timings: { totalMs: spec.timeoutMs }, synRetransmit: false };
+    }
+  }
+}
+
+function target(name: string, over: Partial<TargetConfig> = {}): TargetConfig {
+  return { name, address: '127.0.0.1', port: 1, protocol: 'tcp', intervalMs: 1000, timeoutMs: 500, origin: 'static', ...over };
+}
+
+function setup(durationMs = 10, targets = [target('a')]) {
+  const clock = new FakeClock();
+  const prober = new ClockProber(clock, durationMs);
+  const attempts: Attempt[] = [];
+  const skipped: string[] = [];
+  const monitor = new SelfMonitor({ clock, logger: silentLogger, stallThresholdMs: 200 });
+  const s = new Scheduler({
+    clock, logger: silentLogger, probers: { tcp: prober, http: prober, https: prober }, historySize: 100, selfMonitor: monitor,
+    onAttempt: (a) => attempts.push(a), onSkip: (t) => skipped.push(t.name),
+  });
+  s.setTargets(targets);
+  return { clock, prober, attempts, skipped, s, monitor };
+}
+
+describe('Scheduler', () => {
+  it('fires once per interval at a fixed phase and records every attempt', async () => {
+    const { clock, prober, attempts, s } = setup();
+    s.start();
+    await clock.advance(10_000);
+    expect(prober.calls.length).toBe(10);
+    const phases = new Set(prober.calls.map((c) => c.at % 1000));
+    expect(phases.size).toBe(1);
+    expect(attempts.map((a) => a.seq)).toEqual(attempts.map((_, i) => i + 1));
+    expect(s.history('a')!.recent().length).toBe(10);
+    await s.stop();
+  });
+
+  it('spreads start times of many targets over the interval', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    const { clock, prober, s } = setup(10, names.map((n) => target(n)));
+    s.start();
+    await clock.advance(1000);
+    expect(prober.calls.length).toBe(50);
+    const distinct = new Set(prober.calls.map((c) => c.at % 1000));
+    expect(distinct.size).toBeGreaterThan(40);
+    await s.stop();
+  });
+
+  it('never overlaps attempts of one target: a tick during a running attempt is skipped and counted', async () => {
+    const { clock, prober, s, skipped } = setup(1500, [target('slow', { timeoutMs: 5000, intervalMs: 1000 })]);
+    s.start();
+    await clock.advance(10_000);
+    // Each attempt lasts 1.5 s, so every other tick finds the previous one running.
+    expect(prober.calls.length).toBe(5);
+    expect(s.skipped('slow')).toBe(5);
+    expect(skipped.length).toBe(5);
+    await s.stop();
+  });
+
+  it('gives every attempt an AbortSignal deadline of the target timeout', async () => {
+    const { clock, attempts, s } = setup(2000, [target('t', { timeoutMs: 300, intervalMs: 1000 })]);
+    s.start();
+    await clock.advance(3000);
+    expect(attempts.length).toBe(3);
+    for (const a of attempts) expect(a.reason).toBe('connect_timeout');
+    await s.stop();
+  });
+
+  it('runs cron schedules on the injected clock', async () => {
+    const { clock, prober, s } = setup(10, [target('c', { intervalMs: undefined, schedule: '*/5 * * * * *' })]);
+    s.start();
+    await clock.advance(60_000);
+    expect(prober.calls.length).toBe(12);
+    for (const c of prober.calls) expect(new Date(c.at).getSeconds() % 5).toBe(0);
+    await s.stop();
+  });
+
+  it('adds and removes targets live, keeping history of unchanged ones', async () => {
+    const { clock, prober, s } = setup(10, [target('a'), target('b')]);
+    s.start();
+    await clock.advance(3000);
+    s.setTargets([target('a'), target('c')]);
+    await clock.advance(3000);
+    const byName = (n: string) => prober.calls.filter((c) => c.spec.target === n).length;
+    expect(byName('a')).toBe(6);
+    expect(byName('b')).toBe(3);
+    expect(byName('c')).toBe(3);
+    expect(s.history('a')!.recent().length).toBe(6);
+    expect(s.history('b')).toBeUndefined();
+    await s.stop();
+  });
+
+  it('runs a requested burst, marks its attempts, and refuses a second one while it runs', async () => {
+    const { clock, attempts, s } = setup(10, [target('a', { intervalMs: 10_000, timeoutMs: 1000 })]);
+    s.start();
+    expect(s.requestBurst('a', { count: 5, spacingMs: 100 })).toBe(5);
+    expect(s.requestBurst('a', { count: 5, spacingMs: 100 })).toBe(0);
+    await clock.advance(1000);
+    expect(attempts.filter((a) => a.burst).length).toBe(5);
+    expect(s.burstRemaining('a')).toBe(0);
+    await s.stop();
+  });
+
+  it('flags attempts that spanned a stall of the probe itself', async () => {
+    const { clock, prober, attempts, s, monitor } = setup(50, [target('a')]);
+    monitor.start();
+    s.start();
+    await clock.advance(2000);
+    // Block the "event loop" for 400 ms while an attempt is in flight.
+    await clock.advance(prober.calls.at(-1)!.at + 1000 - clock.now() + 10);
+    clock.jump(400);
+    await clock.advance(200);
+    await clock.advance(1000);
+    monitor.stop();
+    const stalled = attempts.filter((a) => a.stalled);
+    expect(stalled.length).toBe(1);
+    expect(attempts.filter((a) => !a.stalled).length).toBeGreaterThanOrEqual(3);
+    expect(monitor.stallCount).toBe(1);
+    await s.stop();
+  });
+
+  it('stop() aborts in-flight attempts and records nothing afterwards', async () => {
+    const { clock, attempts, s } = setup(400);
+    s.start();
+    await clock.advance(1100);
+    const before = attempts.length;
+    await Promise.all([s.stop(), clock.advance(0)]);
+    await clock.advance(5000);
+    expect(attempts.length).toBe(before);
+  });
+});
