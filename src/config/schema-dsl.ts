@@ -217,6 +217,10 @@ function levenshtein(a: string, b: string): number {
 
 export function formatPath(path: Path): string {
   let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`;
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${p}]`;
+    else if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) s += `[${JSON.stringify(p)}]`;
+    else s += s === '' ? p : `.${p}`;
+  }
   return s || '(root)';
 }

@@ -1,0 +1,153 @@
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import type { ClusterSource } from './cluster/types.js';
+import type { Config } from './config/schema.js';
+import type { TargetConfig } from './config/targets.js';
+import type { Attempt } from './history/attempt.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { packageVersion } from './lib/version.js';
+import { ProbeMetrics } from './metrics/probe-metrics.js';
+import { createProbers } from './probe/registry.js';
+import type { Prober, Protocol } from './probe/types.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { SelfMonitor } from './schedule/self-monitor.js';
+import { targetStatus, type TargetStatus } from './schedule/target-status.js';
+import { attemptJson } from './server/attempt-json.js';
+import { HttpServer, json, text } from './server/http-server.js';
+
+export interface AppOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  probers?: Record<Protocol, Prober>;
+  cluster?: ClusterSource;
+  /** Size of each target's attempt ring. */
+  historySize?: number;
+}
+
+/** Wires the engine together: scheduler -> probers -> history -> metrics/logs, and the HTTP server that reads them. */
+export class App {
+  readonly registry = new Registry();
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly selfMonitor: SelfMonitor;
+  readonly metrics: ProbeMetrics;
+  readonly server: HttpServer;
+  readonly version = packageVersion();
+  private config: Config;
+  private readonly status = new Map<string, TargetStatus>();
+  private ready = false;
+
+  constructor(opts: AppOptions) {
+    this.config = opts.config;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger({ level: opts.config.log.level });
+    this.selfMonitor = new SelfMonitor({ clock: this.clock, logger: this.logger, stallThresholdMs: opts.config.selfMonitor.stallThresholdMs });
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      logger: this.logger,
+      probers: opts.probers ?? createProbers(),
+      selfMonitor: this.selfMonitor,
+      cluster: opts.cluster,
+      historySize: opts.historySize ?? 512,
+      onAttempt: (a, t) => this.onAttempt(a, t),
+      onSkip: (t) => {
+        this.metrics.skip(t);
+        this.logger.debug('attempt skipped: previous attempt still running', { target: t.name });
+      },
+    });
+    this.metrics = new ProbeMetrics(this.registry, {
+      targets: () => this.scheduler.targets().map((t) => ({ target: t, history: this.scheduler.history(t.name) })),
+      now: () => this.clock.now(),
+      takeLagMs: () => this.selfMonitor.takeMaxLagMs(),
+    }, this.version);
+    this.server = new HttpServer(this.logger);
+    this.routes();
+  }
+
+  async start(): Promise<AddressInfo> {
+    const { host, port } = this.config.server.listen;
+    const addr = await this.server.listen(host, port);
+    this.selfMonitor.start();
+    this.applyTargets(this.config.targets);
+    this.scheduler.start();
+    this.ready = true;
+    this.logger.info('vipwatch started', { version: this.version, listen: `${addr.address}:${addr.port}`, targets: this.config.targets.length });
+    return addr;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.scheduler.stop();
+    this.selfMonitor.stop();
+    await this.server.close();
+    this.logger.info('vipwatch stopped');
+  }
+
+  /** Applies a new, already validated config's targets without a restart. */
+  reload(config: Config): void {
+    this.config = config;
+    this.applyTargets(config.targets);
+  }
+
+  private applyTargets(targets: TargetConfig[]): void {
+    const before = new Set(this.scheduler.targets().map((t) => t.name));
+    this.scheduler.setTargets(targets);
+    const after = new Set(targets.map((t) => t.name));
+    for (const name of before) {
+      if (after.has(name)) continue;
+      this.metrics.forget(name);
+      this.status.delete(name);
+      this.logger.info('target removed', { target: name });
+    }
+    for (const t of targets) if (!before.has(t.name)) this.logger.info('target added', { target: t.name, address: t.address, port: t.port, protocol: t.protocol });
+  }
+
+  private onAttempt(a: Attempt, t: TargetConfig): void {
+    if (!a.ok && !a.node) {
+      a.node = 'unknown';
+    }
+    this.metrics.record(a, t);
+    if (this.logger.enabled('debug')) this.logger.debug('attempt', { target: t.name, ...attemptJson(a) });
+    const now = this.clock.now();
+    const status = targetStatus(this.scheduler.history(t.name), now);
+    const prev = this.status.get(t.name) ?? 'unknown';
+    if (status !== prev) {
+      this.status.set(t.name, status);
+      const s = this.scheduler.history(t.name)!.stats('1m', now);
+      this.logger.info('target status changed', { target: t.name, from: prev, to: status, failures1m: s.failures, attempts1m: s.attempts, lastReason: a.reason ?? null });
+    }
+  }
+
+  targetsJson() {
+    const now = this.clock.now();
+    return this.scheduler.targets().map((t) => {
+      const h = this.scheduler.history(t.name);
+      return {
+        name: t.name,
+        address: t.address,
+        port: t.port,
+        protocol: t.protocol,
+        service: t.service ?? null,
+        origin: t.origin,
+        interval: t.intervalMs ?? null,
+        schedule: t.schedule ?? null,
+        timeout: t.timeoutMs,
+        status: targetStatus(h, now),
+        skipped: this.scheduler.skipped(t.name),
+        windows: h?.allStats(now) ?? null,
+        attempts: (h?.recent(50) ?? []).map(attemptJson),
+      };
+    });
+  }
+
+  private routes(): void {
+    this.server
+      .get('/metrics', async () => text(await this.registry.metrics(), 200, this.registry.contentType))
+      .get('/-/healthy', () => text('ok\n'))
+      .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
+      .get('/api/v1/targets', () => json({ targets: this.targetsJson() }));
+  }
+}

@@ -1,0 +1,64 @@
+import { packageVersion } from '../lib/version.js';
+import { parseArgs, UsageError } from './args.js';
+import { checkConfigCommand } from './check-config.js';
+import { EXIT, processIo, type CliIo } from './io.js';
+import { runCommand } from './run.js';
+
+const HELP: Record<string, string> = {
+  main: `vipwatch: finds intermittent LoadBalancer VIP failures (asymmetric routing, rp_filter) and names the node.
+
+Usage:
+  vipwatch run --config FILE            probe the configured targets until stopped
+  vipwatch check-config --config FILE   validate a config file and list every problem
+  vipwatch --version
+
+Run "vipwatch COMMAND --help" for a command's options.
+Exit codes: 0 ok, 1 failure (invalid config, failed check), 2 usage error, 70 internal error.`,
+  run: `Usage: vipwatch run --config FILE
+
+Probes every configured target until SIGINT or SIGTERM. Serves /metrics, /-/healthy, /-/ready and the API
+on server.listen. SIGHUP reloads the config file: a valid file replaces the targets, an invalid one is
+rejected with its problems logged and the running config kept.
+Exit codes: 0 stopped cleanly, 1 invalid config or cannot listen, 2 usage error.`,
+  'check-config': `Usage: vipwatch check-config --config FILE
+
+Validates FILE and prints every problem as FILE:LINE:COL: path.to.key: message.
+Exit codes: 0 valid, 1 invalid (problems on stderr), 2 usage error.`,
+};
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      io.out(HELP.main!);
+      return command ? EXIT.ok : EXIT.usage;
+    }
+    if (command === '--version' || command === 'version') {
+      io.out(`vipwatch ${packageVersion()}`);
+      return EXIT.ok;
+    }
+    if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"`);
+    const args = parseArgs(rest, { values: ['config', 'sink'], booleans: ['help'] });
+    if (args.flags.help) {
+      io.out(HELP[command]!);
+      return EXIT.ok;
+    }
+    if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const config = args.flags.config;
+    if (typeof config !== 'string') throw new UsageError('--config FILE is required');
+    switch (command) {
+      case 'run':
+        return await runCommand(config, io);
+      case 'check-config':
+        return checkConfigCommand(config, io);
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`vipwatch: ${err.message}`);
+      io.err('Run "vipwatch --help" for usage.');
+      return EXIT.usage;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,47 @@
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError, errorMessage } from '../lib/errors.js';
+import { createLogger } from '../lib/logger.js';
+import { EXIT, type CliIo } from './io.js';
+
+/** `vipwatch run`: long-running; SIGINT/SIGTERM stop it cleanly, SIGHUP reloads the config (all or nothing). */
+export async function runCommand(file: string, io: CliIo, signal?: AbortSignal): Promise<number> {
+  let config;
+  try {
+    config = loadConfigFile(file, { env: io.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(p);
+    return EXIT.failed;
+  }
+  const logger = createLogger({ level: config.log.level, write: io.out });
+  // Loaded on demand so that check-config never pulls in the probe engine.
+  const { App } = await import('../app.js');
+  const app = new App({ config, logger });
+  try {
+    await app.start();
+  } catch (err) {
+    io.err(`vipwatch: cannot start: ${errorMessage(err)}`);
+    await app.stop().catch(() => {});
+    return EXIT.failed;
+  }
+  const onHup = () => {
+    try {
+      const next = loadConfigFile(file, { env: io.env });
+      app.reload(next);
+      logger.info('config reloaded', { file, targets: next.targets.length });
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [errorMessage(err)];
+      logger.error('config reload rejected; the running config is unchanged', { file, problems });
+    }
+  };
+  process.on('SIGHUP', onHup);
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+  process.off('SIGHUP', onHup);
+  await app.stop();
+  return EXIT.ok;
+}

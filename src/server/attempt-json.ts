@@ -1,0 +1,25 @@
+import type { Attempt } from '../history/attempt.js';
+
+/** The public JSON shape of an attempt in /api/v1/targets. */
+export function attemptJson(a: Attempt) {
+  return {
+    seq: a.seq,
+    startedAt: new Date(a.startedAt).toISOString(),
+    ok: a.ok,
+    reason: a.reason ?? null,
+    detail: a.detail ?? null,
+    errorCode: a.errorCode ?? null,
+    timings: a.timings,
+    synRetransmit: a.synRetransmit,
+    sourcePort: a.sourcePort ?? null,
+    remoteAddress: a.remoteAddress ?? null,
+    httpStatus: a.httpStatus ?? null,
+    backend: a.backend ?? null,
+    backendNode: a.backendNode ?? null,
+    node: a.node ?? null,
+    nodeHow: a.nodeHow ?? null,
+    stalled: a.stalled,
+    burst: a.burst,
+    cluster: a.cluster ?? null,
+  };
+}
