@@ -38,6 +38,7 @@ export class App {
   readonly version = packageVersion();
   private config: Config;
   private readonly status = new Map<string, TargetStatus>();
+  private readonly attemptListeners: ((a: Attempt, t: TargetConfig) => void)[] = [];
   private ready = false;
 
   constructor(opts: AppOptions) {
@@ -52,7 +53,7 @@ export class App {
       selfMonitor: this.selfMonitor,
       cluster: opts.cluster,
       historySize: opts.historySize ?? 512,
-      onAttempt: (a, t) => this.onAttempt(a, t),
+      onAttempt: (a, t) => this.handleAttempt(a, t),
       onSkip: (t) => {
         this.metrics.skip(t);
         this.logger.debug('attempt skipped: previous attempt still running', { target: t.name });
@@ -86,6 +87,11 @@ export class App {
     this.logger.info('vipwatch stopped');
   }
 
+  /** Observes every recorded attempt (after metrics and attribution). */
+  onAttempt(listener: (a: Attempt, t: TargetConfig) => void): void {
+    this.attemptListeners.push(listener);
+  }
+
   /** Applies a new, already validated config's targets without a restart. */
   reload(config: Config): void {
     this.config = config;
@@ -105,7 +111,7 @@ export class App {
     for (const t of targets) if (!before.has(t.name)) this.logger.info('target added', { target: t.name, address: t.address, port: t.port, protocol: t.protocol });
   }
 
-  private onAttempt(a: Attempt, t: TargetConfig): void {
+  private handleAttempt(a: Attempt, t: TargetConfig): void {
     if (!a.ok && !a.node) {
       a.node = 'unknown';
     }
@@ -119,6 +125,7 @@ export class App {
       const s = this.scheduler.history(t.name)!.stats('1m', now);
       this.logger.info('target status changed', { target: t.name, from: prev, to: status, failures1m: s.failures, attempts1m: s.attempts, lastReason: a.reason ?? null });
     }
+    for (const l of this.attemptListeners) l(a, t);
   }
 
   targetsJson() {

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: healthy loopback targets probed through the real engine (scheduler, probers, history, metrics)
+ * for a fixed time. Prints JSON: attempts/s, CPU microseconds per attempt (tcp, http), event-loop lag p50/p99,
+ * RSS per 1,000 targets, and false failures (must be 0). A benchmark, never a test.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { App } from '../src/app.js';
+import type { Config } from '../src/config/schema.js';
+import type { TargetConfig } from '../src/config/targets.js';
+import { silentLogger } from '../src/lib/logger.js';
+
+interface Ports {
+  tcp: number;
+  http: number;
+}
+
+async function startServers(): Promise<{ ports: Ports; stop(): void }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'loopback-servers.js');
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { ports: JSON.parse(line.toString()) as Ports, stop: () => child.stdin!.end() };
+}
+
+function targets(n: number, protocol: 'tcp' | 'http', ports: Ports, intervalMs: number): TargetConfig[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `${protocol}-${i}`, address: '127.0.0.1', port: ports[protocol], protocol, intervalMs, timeoutMs: Math.min(2000, intervalMs), origin: 'static' as const,
+    http: protocol === 'http' ? { path: '/', method: 'GET', headers: {}, expectStatus: [200], maxBodyBytes: 65536, backendHeader: 'X-Node' } : undefined,
+  }));
+}
+
+function config(ts: TargetConfig[]): Config {
+  return {
+    server: { listen: { host: '127.0.0.1', port: 0 } },
+    defaults: { intervalMs: 1000, timeoutMs: 1000 },
+    targets: ts,
+    state: { dir: '/tmp/vipwatch-bench-state' },
+    log: { level: 'error' },
+    selfMonitor: { stallThresholdMs: 250 },
+  } as unknown as Config;
+}
+
+interface PhaseResult {
+  targets: number;
+  seconds: number;
+  attempts: number;
+  attemptsPerSecond: number;
+  cpuMicrosPerAttempt: number;
+  falseFailures: number;
+  failureReasons: Record<string, number>;
+  lagMs: { p50: number; p99: number; max: number };
+  rssMiBPer1000Targets: number;
+}
+
+async function phase(ts: TargetConfig[], seconds: number): Promise<PhaseResult> {
+  const app = new App({ config: config(ts), logger: silentLogger });
+  let measuring = false;
+  let attempts = 0;
+  let failures = 0;
+  const reasons: Record<string, number> = {};
+  app.onAttempt((a) => {
+    if (!measuring) return;
+    attempts++;
+    if (!a.ok) {
+      failures++;
+      reasons[a.reason ?? 'unknown'] = (reasons[a.reason ?? 'unknown'] ?? 0) + 1;
+    }
+  });
+  const rssBefore = process.memoryUsage().rss;
+  await app.start();
+  // Let the first full interval pass (connections warm, JIT settled), then measure.
+  await new Promise((r) => setTimeout(r, 1500));
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  measuring = true;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const elapsed = (performance.now() - t0) / 1000;
+  measuring = false;
+  lag.disable();
+  const rss = process.memoryUsage().rss;
+  await app.stop();
+  return {
+    targets: ts.length,
+    seconds: round(elapsed, 1),
+    attempts,
+    attemptsPerSecond: round(attempts / elapsed, 1),
+    cpuMicrosPerAttempt: round((cpu.user + cpu.system) / attempts, 1),
+    falseFailures: failures,
+    failureReasons: reasons,
+    lagMs: { p50: round(lag.percentile(50) / 1e6, 2), p99: round(lag.percentile(99) / 1e6, 2), max: round(lag.max / 1e6, 2) },
+    rssMiBPer1000Targets: round(((rss - rssBefore) / 2 ** 20) * (1000 / ts.length), 1),
+  };
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+export async function main(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 15);
+  const n = Number(process.env.BENCH_TARGETS ?? 2000);
+  const servers = await startServers();
+  try {
+    const tcp = await phase(targets(500, 'tcp', servers.ports, 1000), seconds);
+    const http = await phase(targets(500, 'http', servers.ports, 1000), seconds);
+    const mixed = await phase([...targets(n / 2, 'tcp', servers.ports, 1000), ...targets(n / 2, 'http', servers.ports, 1000)], seconds);
+    const out = {
+      node: process.version,
+      cpus: (await import('node:os')).cpus().length,
+      tcp: { ...tcp },
+      http: { ...http },
+      mixed,
+      summary: {
+        cpuMicrosPerTcpAttempt: tcp.cpuMicrosPerAttempt,
+        cpuMicrosPerHttpAttempt: http.cpuMicrosPerAttempt,
+        targets: mixed.targets,
+        attemptsPerSecond: mixed.attemptsPerSecond,
+        lagP50Ms: mixed.lagMs.p50,
+        lagP99Ms: mixed.lagMs.p99,
+        rssMiBPer1000Targets: mixed.rssMiBPer1000Targets,
+        falseFailures: tcp.falseFailures + http.falseFailures + mixed.falseFailures,
+      },
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } finally {
+    servers.stop();
+  }
+}
+
+void main();
