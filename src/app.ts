@@ -15,6 +15,7 @@ import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus, type TargetStatus } from './schedule/target-status.js';
 import { attemptJson } from './server/attempt-json.js';
 import { HttpServer, json, text } from './server/http-server.js';
+import { statusPageHtml } from './server/status-page.js';
 
 export interface AppOptions {
   config: Config;
@@ -152,6 +153,7 @@ export class App {
 
   private routes(): void {
     this.server
+      .get('/', () => text(statusPageHtml(this.version), 200, 'text/html; charset=utf-8'))
       .get('/metrics', async () => text(await this.registry.metrics(), 200, this.registry.contentType))
       .get('/-/healthy', () => text('ok\n'))
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
