@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { AttemptClusterContext } from '../history/attempt.js';
 import type { TargetConfig } from '../config/targets.js';
 
@@ -32,6 +33,44 @@ export interface TargetClusterView {
   /** Epoch ms of the last confirmation from the API; undefined when never synced. */
   syncedAt?: number;
   stale: boolean;
+  /** False when the linked Service is not (or no longer) known to the API. */
+  serviceFound?: boolean;
+  /** Set for externalTrafficPolicy Local: kube-proxy's per-node health check port. */
+  healthCheckNodePort?: number;
+  /** Neighbour-table evidence for the VIP (kubernetes.arp.enabled and the probe on the VIP's L2 segment). */
+  arp?: ArpEvidence;
+}
+
+/** A change of the MACs answering for a VIP (failover, or several MACs at once: split brain). */
+export interface MacChange {
+  /** Epoch ms when the change was seen. */
+  at: number;
+  ip: string;
+  from: string[];
+  to: string[];
+  fromNodes: string[];
+  toNodes: string[];
+}
+
+export interface ArpEvidence {
+  /** MACs in the neighbour table for the VIP now (more than one: split brain or several interfaces). */
+  macs: string[];
+  /** Nodes whose InternalIP has one of those MACs; empty when the VIP's MAC is no InternalIP's (secondary NIC, router). */
+  nodes: string[];
+  /** Recent MAC changes, oldest first. */
+  changes: MacChange[];
+}
+
+/** synced: listed and watching; failing: retrying with backoff; disabled: the API answered 403/404 (RBAC, CRD missing). */
+export type ResourceState = 'starting' | 'synced' | 'failing' | 'disabled';
+
+export interface ResourceStatus {
+  /** Plural resource: services, endpointslices, nodes, servicel2statuses, events. */
+  resource: string;
+  state: ResourceState;
+  /** Epoch ms of the last confirmation from the API (list, watch opened, event, bookmark, clean end of a watch). */
+  lastSyncAt?: number;
+  lastError?: string;
 }
 
 /**
@@ -49,4 +88,19 @@ export interface ClusterSource {
   discoveredTargets(): TargetConfig[];
   /** Called whenever discovered targets change. */
   onTargetsChanged(listener: () => void): void;
+}
+
+/** What `createClusterSource` returns: the ClusterSource plus the hooks `vipwatch run` wires. */
+export interface ManagedClusterSource extends ClusterSource {
+  /** Static targets from the (re)loaded config: discovery skips their address:port, metrics list them. */
+  setStaticTargets(targets: TargetConfig[]): void;
+  /**
+   * Registers the cluster gauges on a registry (once per registry). `targets` is the list the gauges describe,
+   * read at scrape time; by default the static plus discovered targets.
+   */
+  attachMetrics(registry: Registry, targets?: () => TargetConfig[]): void;
+  /** Per-resource health, for logs, /api and metrics. */
+  resources(): ResourceStatus[];
+  /** Resolves once every loop started by start() has ended after its signal aborted. */
+  done(): Promise<void>;
 }

@@ -1,5 +1,144 @@
-import { object, type Validator } from '../schema-dsl.js';
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { KubeconfigError, resolveKubeconfig } from '../../cluster/kubeconfig.js';
+import { normalizeServer } from '../../cluster/connection.js';
+import { parseLabelSelector } from '../../cluster/label-selector.js';
+import { errorMessage } from '../../lib/errors.js';
+import { arrayOf, bool, duration, field, INVALID, object, str, typeName, type Validator } from '../schema-dsl.js';
 
-/** Placeholder: the 'kubernetes' section is filled in by its own module. */
-export type KubernetesConfig = Record<string, never>;
-export const kubernetesSection: Validator<KubernetesConfig> = object({}) as Validator<KubernetesConfig>;
+export interface KubernetesConfig {
+  /** Defaults to true when kubeconfig, apiServer or inCluster is set. Enabled with none of them: in-cluster when
+   * KUBERNETES_SERVICE_HOST is set, else $KUBECONFIG, else ~/.kube/config (resolved at start). */
+  enabled: boolean;
+  /** Absolute path. */
+  kubeconfig?: string;
+  context?: string;
+  inCluster: boolean;
+  apiServer?: string;
+  /** Absolute path, re-read on every request (projected ServiceAccount tokens rotate); never the token itself. */
+  tokenFile?: string;
+  /** Absolute path. */
+  caFile?: string;
+  insecureSkipTlsVerify: boolean;
+  metallbNamespace: string;
+  requestTimeoutMs: number;
+  resyncIntervalMs: number;
+  staleAfterMs: number;
+  watchTimeoutMs: number;
+  backoff: { initialMs: number; maxMs: number };
+  arp: { enabled: boolean; file: string; intervalMs: number };
+  discovery: DiscoveryConfig;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsLabel = str({ pattern: DNS_LABEL, patternHint: 'must be a Kubernetes namespace name (lowercase letters, digits and "-")' });
+
+/** A file that must be readable now; kept as an absolute path (its content may rotate). */
+const readablePath: Validator<string> = (v, path, ctx) => {
+  if (typeof v !== 'string' || v === '') return ctx.report(path, `must be a file path, got ${typeName(v)}`);
+  const file = resolve(ctx.baseDir, v);
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    return ctx.report(path, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+  }
+  return file;
+};
+
+const apiServerUrl: Validator<string> = (v, path, ctx) => {
+  const s = typeof v === 'string' ? normalizeServer(v) : undefined;
+  return s ?? ctx.report(path, `must be an http(s) URL like "https://192.0.2.10:6443", got ${JSON.stringify(v) ?? typeName(v)}`);
+};
+
+const labelSelector: Validator<string> = (v, path, ctx) => {
+  if (typeof v !== 'string' || v.trim() === '') return ctx.report(path, `must be a label selector string like "app=web,tier!=test", got ${typeName(v)}`);
+  try {
+    parseLabelSelector(v);
+  } catch (err) {
+    return ctx.report(path, errorMessage(err));
+  }
+  return v;
+};
+
+const backoff = object({
+  initial: field(duration({ min: 10, max: 600_000 }), { default: 1000 }),
+  max: field(duration({ min: 10, max: 3_600_000 }), { default: 30_000 }),
+}, (v, path, ctx) => (v.initial > v.max ? ctx.report([...path, 'initial'], `must not exceed backoff.max (${v.max}ms)`) : { initialMs: v.initial, maxMs: v.max }));
+
+const arp = object({
+  enabled: field(bool(), { default: false }),
+  file: field(str(), { default: '/proc/net/arp' }),
+  interval: field(duration({ min: 100, max: 3_600_000 }), { default: 5000 }),
+}, (v, _p, ctx) => ({ enabled: v.enabled, file: resolve(ctx.baseDir, v.file), intervalMs: v.interval }));
+
+export interface DiscoveryConfig {
+  enabled: boolean;
+  labelSelector?: string;
+  namespaces: string[];
+}
+
+const discovery = object({
+  enabled: field(bool(), { default: false }),
+  labelSelector: field(labelSelector),
+  namespaces: field(arrayOf(dnsLabel), { default: () => [] as string[] }),
+}, (v): DiscoveryConfig => ({ enabled: v.enabled, labelSelector: v.labelSelector, namespaces: v.namespaces }));
+
+const shape = object({
+  enabled: field(bool()),
+  kubeconfig: field(readablePath),
+  context: field(str()),
+  inCluster: field(bool(), { default: false }),
+  apiServer: field(apiServerUrl),
+  tokenFile: field(readablePath),
+  caFile: field(readablePath),
+  insecureSkipTlsVerify: field(bool(), { default: false }),
+  metallbNamespace: field(dnsLabel, { default: 'metallb-system' }),
+  requestTimeout: field(duration({ min: 100, max: 600_000 }), { default: 30_000 }),
+  resyncInterval: field(duration({ min: 1000, max: 86_400_000 }), { default: 600_000 }),
+  staleAfter: field(duration({ min: 1000, max: 86_400_000 }), { default: 120_000 }),
+  watchTimeout: field(duration({ min: 1000, max: 3_600_000 }), { default: 60_000 }),
+  backoff: field(backoff, { default: () => ({ initialMs: 1000, maxMs: 30_000 }) }),
+  arp: field(arp, { default: () => ({ enabled: false, file: '/proc/net/arp', intervalMs: 5000 }) }),
+  discovery: field(discovery, { default: (): DiscoveryConfig => ({ enabled: false, namespaces: [] }) }),
+}, (v, path, ctx, raw): KubernetesConfig | typeof INVALID => {
+  let bad = false;
+  const problem = (key: string, msg: string) => {
+    ctx.report([...path, key], msg);
+    bad = true;
+  };
+  if (v.kubeconfig !== undefined && v.apiServer !== undefined) problem('apiServer', 'set either kubeconfig or apiServer, not both');
+  if (v.inCluster && (v.kubeconfig !== undefined || v.apiServer !== undefined)) problem('inCluster', 'inCluster cannot be combined with kubeconfig or apiServer');
+  for (const k of ['tokenFile', 'caFile', 'insecureSkipTlsVerify'] as const)
+    if (raw[k] !== undefined && v.apiServer === undefined) problem(k, 'only allowed with apiServer (a kubeconfig carries its own credentials)');
+  if (v.context !== undefined && (v.apiServer !== undefined || v.inCluster)) problem('context', 'only allowed with a kubeconfig');
+  if (v.staleAfter <= v.watchTimeout)
+    problem('staleAfter', `must be longer than watchTimeout (${v.watchTimeout}ms): a quiet, healthy watch is only re-confirmed when it ends`);
+  if (!bad && v.kubeconfig !== undefined) {
+    try {
+      resolveKubeconfig(v.kubeconfig, v.context);
+    } catch (err) {
+      problem(err instanceof KubeconfigError && err.key === 'context' && v.context !== undefined ? 'context' : 'kubeconfig', errorMessage(err));
+    }
+  }
+  if (bad) return INVALID;
+  return {
+    enabled: v.enabled ?? (v.kubeconfig !== undefined || v.apiServer !== undefined || v.inCluster),
+    kubeconfig: v.kubeconfig,
+    context: v.context,
+    inCluster: v.inCluster,
+    apiServer: v.apiServer,
+    tokenFile: v.tokenFile,
+    caFile: v.caFile,
+    insecureSkipTlsVerify: v.insecureSkipTlsVerify,
+    metallbNamespace: v.metallbNamespace,
+    requestTimeoutMs: v.requestTimeout,
+    resyncIntervalMs: v.resyncInterval,
+    staleAfterMs: v.staleAfter,
+    watchTimeoutMs: v.watchTimeout,
+    backoff: v.backoff,
+    arp: v.arp,
+    discovery: v.discovery,
+  };
+});
+
+export const kubernetesSection: Validator<KubernetesConfig> = shape;

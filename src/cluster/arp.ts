@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { sleep, type Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import type { MacChange } from './types.js';
+
+export interface NeighbourEntry {
+  ip: string;
+  mac: string;
+  device: string;
+}
+
+const INCOMPLETE = '00:00:00:00:00:00';
+const MAX_CHANGES = 20;
+
+/** Parses /proc/net/arp; incomplete entries (flags 0x0 or an all-zero MAC) are left out. */
+export function parseArpTable(text: string): NeighbourEntry[] {
+  const out: NeighbourEntry[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6) continue;
+    const [ip, , flags, mac, , device] = f as [string, string, string, string, string, string];
+    if (flags === '0x0' || mac.toLowerCase() === INCOMPLETE || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) continue;
+    out.push({ ip, mac: mac.toLowerCase(), device });
+  }
+  return out;
+}
+
+export interface ArpWatcherOptions {
+  file: string;
+  intervalMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** The VIPs whose MAC history is kept (others are only looked up). */
+  vips(): Iterable<string>;
+  /** Names the node(s) owning a MAC, through the MACs of Node InternalIPs; used to label changes. */
+  nodesForMac(mac: string): string[];
+  onChange?(): void;
+}
+
+/**
+ * Reads the neighbour table on an interval and remembers, per VIP, the MACs seen and every change with its time.
+ * Only meaningful when the probe shares the VIP's L2 segment; an unreadable file is logged once and retried.
+ */
+export class ArpWatcher {
+  private table = new Map<string, string[]>();
+  private readonly lastMacs = new Map<string, { macs: string[]; since: number }>();
+  private readonly changes = new Map<string, MacChange[]>();
+  private readErrorLogged = false;
+
+  constructor(private readonly o: ArpWatcherOptions) {}
+
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.poll(signal);
+      try {
+        await sleep(this.o.clock, this.o.intervalMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** Reads the table once and records MAC changes of known VIPs. */
+  async poll(signal?: AbortSignal): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.o.file, { encoding: 'utf8', signal });
+    } catch (err) {
+      if (!this.readErrorLogged) this.o.logger.warn('cannot read the neighbour table; ARP announcer detection is off until it can', { file: this.o.file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      this.readErrorLogged = true;
+      return;
+    }
+    if (this.readErrorLogged) this.o.logger.info('neighbour table readable again', { file: this.o.file });
+    this.readErrorLogged = false;
+    const table = new Map<string, string[]>();
+    for (const e of parseArpTable(text)) {
+      const macs = table.get(e.ip) ?? [];
+      if (!macs.includes(e.mac)) macs.push(e.mac);
+      table.set(e.ip, macs.sort());
+    }
+    this.table = table;
+    let changed = false;
+    const now = this.o.clock.now();
+    for (const vip of this.o.vips()) {
+      const macs = table.get(vip);
+      if (!macs) continue; // an expired entry is absence of evidence, not a change
+      const prev = this.lastMacs.get(vip);
+      if (prev && sameList(prev.macs, macs)) continue;
+      this.lastMacs.set(vip, { macs, since: now });
+      changed = true;
+      if (!prev) continue;
+      const change: MacChange = {
+        at: now, ip: vip, from: prev.macs, to: macs,
+        fromNodes: prev.macs.flatMap((m) => this.o.nodesForMac(m)),
+        toNodes: macs.flatMap((m) => this.o.nodesForMac(m)),
+      };
+      const list = this.changes.get(vip) ?? [];
+      list.push(change);
+      if (list.length > MAX_CHANGES) list.shift();
+      this.changes.set(vip, list);
+      this.o.logger.warn('VIP MAC changed (failover or split brain)', { vip, from: change.from, to: change.to, fromNodes: change.fromNodes, toNodes: change.toNodes });
+    }
+    if (changed) this.o.onChange?.();
+  }
+
+  /** MACs currently in the table for an IP (several: split brain or several interfaces). */
+  macsFor(ip: string): string[] {
+    return this.table.get(ip) ?? [];
+  }
+
+  /** Epoch ms since which the VIP has had its current MACs. */
+  sinceFor(ip: string): number | undefined {
+    return this.lastMacs.get(ip)?.since;
+  }
+
+  changesFor(ip: string): MacChange[] {
+    return [...(this.changes.get(ip) ?? [])];
+  }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,272 @@
+import type { Registry } from 'prom-client';
+import type { KubernetesConfig } from '../config/sections/kubernetes.js';
+import type { Defaults, TargetConfig } from '../config/targets.js';
+import type { AttemptClusterContext } from '../history/attempt.js';
+import type { Clock } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { ArpWatcher } from './arp.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
+import type { KubeConnection } from './connection.js';
+import { credentialSource, type CredentialSource } from './credentials.js';
+import { discoverTargets } from './discovery.js';
+import { Informer, type InformerTiming } from './informer.js';
+import { KubeClient } from './kube-client.js';
+import { parseLabelSelector, type LabelRequirement } from './label-selector.js';
+import {
+  parseEndpointSlice, parseEvent, parseL2Status, parseNode, parseService,
+  type EventObj, type L2StatusObj, type NodeObj, type ObjectMeta, type ServiceObj, type SliceObj,
+} from './objects.js';
+import { IndexedStore } from './store.js';
+import type { ArpEvidence, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
+import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer } from './view.js';
+
+export interface KubeClusterSourceOptions {
+  config: KubernetesConfig;
+  connection: KubeConnection;
+  defaults: Defaults;
+  staticTargets?: TargetConfig[];
+  clock: Clock;
+  logger: Logger;
+  /** Jitter source for backoff (tests pin it). */
+  random?: () => number;
+  /** Overrides the credentials built from the connection (tests count exec runs through it). */
+  credentials?: CredentialSource;
+}
+
+interface Loop {
+  readonly resource: string;
+  readonly settled: Promise<void>;
+  status(): ResourceStatus;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+const ESSENTIAL = ['services', 'endpointslices'];
+
+/**
+ * Cluster metadata from the Kubernetes API (read-only): Services, EndpointSlices, Nodes, MetalLB ServiceL2Status and
+ * nodeAssigned Events, plus the neighbour table. Views are computed on demand from indexed stores; nothing here throws
+ * at the caller when the API is down: views go stale and recover by themselves.
+ */
+export class KubeClusterSource implements ManagedClusterSource {
+  private readonly services = new IndexedStore<ServiceObj>((s) => s.ingressIps);
+  private readonly slices = new IndexedStore<SliceObj>((s) => (s.serviceName ? [`${s.meta.namespace}/${s.serviceName}`] : []));
+  private readonly nodes = new IndexedStore<NodeObj>();
+  private readonly l2 = new IndexedStore<L2StatusObj>((s) => (s.serviceName ? [`${s.serviceNamespace ?? s.meta.namespace}/${s.serviceName}`] : []));
+  private readonly events = new IndexedStore<EventObj>((e) =>
+    e.involved.kind === 'Service' && e.involved.name ? [`${e.involved.namespace ?? e.meta.namespace}/${e.involved.name}`] : []);
+  private readonly loops = new Map<string, Loop>();
+  private readonly client: KubeClient;
+  private readonly arp?: ArpWatcher;
+  private readonly selector: LabelRequirement[];
+  private readonly listeners: (() => void)[] = [];
+  private readonly warned = new Set<string>();
+  private readonly registries = new WeakSet<Registry>();
+  private staticTargets: TargetConfig[];
+  private discovered: TargetConfig[] = [];
+  private discoveredSig = '[]';
+  private running: Promise<void>[] = [];
+  private started?: Promise<void>;
+
+  constructor(private readonly o: KubeClusterSourceOptions) {
+    const { config, clock, logger } = o;
+    this.staticTargets = o.staticTargets ?? [];
+    this.selector = config.discovery.labelSelector ? parseLabelSelector(config.discovery.labelSelector) : [];
+    this.client = new KubeClient(o.connection, o.credentials ?? credentialSource(o.connection.auth, clock), config.requestTimeoutMs);
+    const timing: InformerTiming = {
+      requestTimeoutMs: config.requestTimeoutMs,
+      watchTimeoutMs: config.watchTimeoutMs,
+      resyncIntervalMs: config.resyncIntervalMs,
+      backoff: config.backoff,
+    };
+    const add = <T extends { meta: ObjectMeta }>(resource: string, path: string, parse: (raw: unknown) => T | undefined, store: IndexedStore<T>, query?: Record<string, string>, onChange?: () => void) => {
+      this.loops.set(resource, new Informer<T>({
+        resource, path, query, parse, store, client: this.client, clock, logger, timing, random: o.random, onChange: onChange ?? (() => {}),
+      }));
+    };
+    add('services', '/api/v1/services', parseService, this.services, undefined, () => this.rediscover());
+    add('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', parseEndpointSlice, this.slices);
+    add('nodes', '/api/v1/nodes', parseNode, this.nodes);
+    add('servicel2statuses', `/apis/metallb.io/v1beta1/namespaces/${config.metallbNamespace}/servicel2statuses`, parseL2Status, this.l2);
+    // Field selectors keep the event stream to MetalLB's announcements on Services.
+    add('events', '/api/v1/events', parseEvent, this.events, { fieldSelector: 'involvedObject.kind=Service,reason=nodeAssigned' });
+    if (config.arp.enabled) {
+      this.arp = new ArpWatcher({
+        file: config.arp.file, intervalMs: config.arp.intervalMs, clock, logger,
+        vips: () => this.allTargets().map((t) => t.address),
+        nodesForMac: (mac) => this.nodesForMac(mac),
+      });
+    }
+  }
+
+  /** Starts every watch loop; resolves once each resource had a first outcome (synced, failing or disabled). Never rejects. */
+  start(signal: AbortSignal): Promise<void> {
+    if (this.started) return this.started;
+    this.o.logger.info('kubernetes cluster source starting', { connection: this.o.connection.describe, discovery: this.o.config.discovery.enabled, arp: this.o.config.arp.enabled });
+    for (const loop of this.loops.values()) this.running.push(loop.run(signal));
+    if (this.arp) this.running.push(this.arp.run(signal));
+    this.started = Promise.all([...this.loops.values()].map((l) => l.settled)).then(() => {});
+    return this.started;
+  }
+
+  async done(): Promise<void> {
+    await Promise.all(this.running);
+    await this.client.close();
+  }
+
+  resources(): ResourceStatus[] {
+    return [...this.loops.values()].map((l) => l.status());
+  }
+
+  setStaticTargets(targets: TargetConfig[]): void {
+    this.staticTargets = targets;
+    this.rediscover();
+  }
+
+  attachMetrics(registry: Registry, targets?: () => TargetConfig[]): void {
+    if (this.registries.has(registry)) return;
+    this.registries.add(registry);
+    registerClusterMetrics(registry, { targets: targets ?? (() => this.allTargets()), viewFor: (t) => this.viewFor(t), resources: () => this.resources() });
+  }
+
+  discoveredTargets(): TargetConfig[] {
+    return [...this.discovered];
+  }
+
+  onTargetsChanged(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  viewFor(target: TargetConfig): TargetClusterView | undefined {
+    const key = this.serviceKeyFor(target);
+    const arp = this.arpEvidence(target.address);
+    if (!key) {
+      if (!target.announcerNode && !arp?.macs.length) return undefined;
+      const announcer = resolveAnnouncer({ l2Statuses: [], events: [], arpNodes: arp?.nodes ?? [], arpSince: this.arp?.sinceFor(target.address), pinned: target.announcerNode });
+      return { announcer, endpoints: [], endpointsPerNode: {}, stale: false, ...(arp ? { arp } : {}) };
+    }
+    const svc = this.services.get(key);
+    const endpoints = endpointsFromSlices(this.slices.byIndex(key));
+    const announcer = resolveAnnouncer({
+      l2Statuses: this.l2.byIndex(key),
+      events: this.events.byIndex(key),
+      arpNodes: arp?.nodes ?? [],
+      arpSince: this.arp?.sinceFor(target.address),
+      pinned: target.announcerNode,
+    });
+    const relevant = [...ESSENTIAL];
+    if (announcer?.source === 'servicel2status') relevant.push('servicel2statuses');
+    if (announcer?.source === 'event') relevant.push('events');
+    if (announcer?.source === 'arp') relevant.push('nodes');
+    const fresh = this.freshness(relevant);
+    const view: TargetClusterView = {
+      service: key,
+      externalTrafficPolicy: svc?.externalTrafficPolicy,
+      announcer,
+      endpoints,
+      endpointsPerNode: endpointsPerNode(endpoints),
+      syncedAt: fresh.syncedAt,
+      stale: fresh.stale,
+      serviceFound: svc !== undefined,
+    };
+    if (svc?.healthCheckNodePort !== undefined) view.healthCheckNodePort = svc.healthCheckNodePort;
+    if (arp) view.arp = arp;
+    return view;
+  }
+
+  contextFor(target: TargetConfig): AttemptClusterContext | undefined {
+    const view = this.viewFor(target);
+    return view && contextFromView(view, this.o.clock.now());
+  }
+
+  backendNode(target: TargetConfig, identity: string): string | undefined {
+    const id = identity.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    if (!id) return undefined;
+    const key = this.serviceKeyFor(target);
+    const endpoints = key ? endpointsFromSlices(this.slices.byIndex(key)) : [];
+    if (this.nodes.get(id) || endpoints.some((e) => e.node === id)) return id;
+    const ns = key?.split('/')[0];
+    const byPod = endpoints.find((e) => e.pod !== undefined && (e.pod === id || `${ns}/${e.pod}` === id));
+    if (byPod) return byPod.node;
+    return endpoints.find((e) => e.addresses.some((a) => a.toLowerCase() === id))?.node;
+  }
+
+  /** The Service behind a target: `service: ns/name`, else the one LoadBalancer Service whose ingress IP is the address. */
+  private serviceKeyFor(target: TargetConfig): string | undefined {
+    if (target.service) return target.service;
+    const matches = this.services.byIndex(target.address).filter((s) => s.type === 'LoadBalancer');
+    return matches.length === 1 ? `${matches[0]!.meta.namespace}/${matches[0]!.meta.name}` : undefined;
+  }
+
+  private freshness(resources: string[]): { syncedAt?: number; stale: boolean } {
+    let syncedAt: number | undefined;
+    let stale = false;
+    let neverSynced = false;
+    for (const r of resources) {
+      const st = this.loops.get(r)!.status();
+      const essential = ESSENTIAL.includes(r);
+      if (st.state === 'disabled' && !essential) continue;
+      if (st.state !== 'synced') stale = true;
+      if (st.lastSyncAt === undefined) {
+        if (essential) neverSynced = true;
+        continue;
+      }
+      syncedAt = syncedAt === undefined ? st.lastSyncAt : Math.min(syncedAt, st.lastSyncAt);
+    }
+    if (neverSynced) syncedAt = undefined;
+    if (syncedAt === undefined || this.o.clock.now() - syncedAt > this.o.config.staleAfterMs) stale = true;
+    return { syncedAt, stale };
+  }
+
+  private arpEvidence(address: string): ArpEvidence | undefined {
+    if (!this.arp) return undefined;
+    const macs = this.arp.macsFor(address);
+    const nodes = [...new Set(macs.flatMap((m) => this.nodesForMac(m)))].sort();
+    return { macs, nodes, changes: this.arp.changesFor(address) };
+  }
+
+  private nodesForMac(mac: string): string[] {
+    if (!this.arp) return [];
+    const out: string[] = [];
+    for (const n of this.nodes.values()) if (n.internalIps.some((ip) => this.arp!.macsFor(ip).includes(mac))) out.push(n.meta.name);
+    return out;
+  }
+
+  private allTargets(): TargetConfig[] {
+    return [...this.staticTargets, ...this.discovered];
+  }
+
+  private rediscover(): void {
+    if (!this.o.config.discovery.enabled) return;
+    const taken = new Set(this.staticTargets.map((t) => `${t.address}|${t.port}`));
+    const next = discoverTargets(this.services.values(), {
+      selector: this.selector,
+      namespaces: this.o.config.discovery.namespaces,
+      defaults: this.o.defaults,
+      taken: (address, port) => taken.has(`${address}|${port}`),
+      warn: (service, message) => {
+        if (this.warned.has(`${service} ${message}`)) return;
+        this.warned.add(`${service} ${message}`);
+        this.o.logger.warn('bad vipwatch annotation on a discovered Service', { service, problem: message });
+      },
+    });
+    const sig = JSON.stringify(next);
+    if (sig === this.discoveredSig) return;
+    const before = new Set(this.discovered.map((t) => t.name));
+    const after = new Set(next.map((t) => t.name));
+    this.discovered = next;
+    this.discoveredSig = sig;
+    this.o.logger.info('discovered targets changed', {
+      count: next.length,
+      added: [...after].filter((n) => !before.has(n)),
+      removed: [...before].filter((n) => !after.has(n)),
+    });
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (err) {
+        this.o.logger.error('targets-changed listener failed', { error: errorMessage(err) });
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { VipwatchError } from '../lib/errors.js';
+
+/** Stable codes for API answers, so callers branch on `code` (410 expired, 403 forbidden, …), never on text. */
+const STATUS_CODES: Record<number, string> = {
+  401: 'VIPWATCH_KUBE_UNAUTHORIZED',
+  403: 'VIPWATCH_KUBE_FORBIDDEN',
+  404: 'VIPWATCH_KUBE_NOT_FOUND',
+  410: 'VIPWATCH_KUBE_EXPIRED',
+};
+
+/** A non-2xx answer from the API server (or an ERROR watch event carrying a Status). */
+export class KubeApiError extends VipwatchError {
+  constructor(readonly status: number, readonly reason: string | undefined, message: string) {
+    super(STATUS_CODES[status] ?? 'VIPWATCH_KUBE_HTTP', message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** Codes for failures that are not API answers. */
+export const KUBE_UNREACHABLE = 'VIPWATCH_KUBE_UNREACHABLE';
+export const KUBE_TIMEOUT = 'VIPWATCH_KUBE_TIMEOUT';
+export const KUBE_TLS = 'VIPWATCH_KUBE_TLS';
+export const KUBE_PROTOCOL = 'VIPWATCH_KUBE_PROTOCOL';
+export const KUBE_CREDENTIALS = 'VIPWATCH_KUBE_CREDENTIALS';
+export const KUBECONFIG_INVALID = 'VIPWATCH_KUBECONFIG_INVALID';
+
+/** Builds a KubeApiError from a Kubernetes Status object (or whatever the body was). */
+export function statusError(httpStatus: number, body: unknown, what: string): KubeApiError {
+  const s = (body ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  const code = typeof s.code === 'number' ? s.code : httpStatus;
+  const reason = typeof s.reason === 'string' ? s.reason : undefined;
+  const msg = typeof s.message === 'string' ? s.message : undefined;
+  return new KubeApiError(code, reason, `${what}: HTTP ${code}${reason ? ` ${reason}` : ''}${msg ? `: ${msg}` : ''}`);
+}

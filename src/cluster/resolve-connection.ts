@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubernetesConfig } from '../config/sections/kubernetes.js';
+import { VipwatchError } from '../lib/errors.js';
+import { normalizeServer, type KubeConnection } from './connection.js';
+import { KUBECONFIG_INVALID } from './kube-errors.js';
+import { resolveKubeconfig } from './kubeconfig.js';
+
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface ResolveOptions {
+  env: NodeJS.ProcessEnv;
+  /** Where the ServiceAccount token and CA are mounted in a pod. */
+  serviceAccountDir?: string;
+}
+
+/**
+ * Picks the connection: kubeconfig (+context), explicit apiServer (+tokenFile, caFile), in-cluster, or with only
+ * `enabled: true`, in-cluster when KUBERNETES_SERVICE_HOST is set, else $KUBECONFIG, else ~/.kube/config.
+ * Throws VipwatchError VIPWATCH_KUBECONFIG_INVALID naming what is missing or broken.
+ */
+export function resolveConnection(config: KubernetesConfig, opts: ResolveOptions): KubeConnection {
+  const env = opts.env;
+  if (config.kubeconfig) return resolveKubeconfig(config.kubeconfig, config.context);
+  if (config.apiServer) {
+    return {
+      server: config.apiServer,
+      tls: { ca: config.caFile ? readText(config.caFile, 'kubernetes.caFile') : undefined, insecureSkipVerify: config.insecureSkipTlsVerify },
+      auth: config.tokenFile ? { kind: 'tokenFile', path: config.tokenFile } : { kind: 'none' },
+      describe: `apiServer ${config.apiServer}`,
+    };
+  }
+  if (config.inCluster || env.KUBERNETES_SERVICE_HOST) return inCluster(env, opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR);
+  const fromEnv = env.KUBECONFIG?.split(':').find((p) => p !== '');
+  const file = fromEnv ?? (env.HOME ? join(env.HOME, '.kube', 'config') : undefined);
+  if (!file) throw new VipwatchError(KUBECONFIG_INVALID, 'kubernetes is enabled but no kubeconfig, apiServer or in-cluster environment was found');
+  return resolveKubeconfig(file, config.context);
+}
+
+function inCluster(env: NodeJS.ProcessEnv, dir: string): KubeConnection {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  if (!host) throw new VipwatchError(KUBECONFIG_INVALID, 'kubernetes.inCluster is set but KUBERNETES_SERVICE_HOST is not');
+  const port = env.KUBERNETES_SERVICE_PORT || '443';
+  const server = normalizeServer(`https://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  if (!server) throw new VipwatchError(KUBECONFIG_INVALID, `invalid in-cluster address ${host}:${port}`);
+  return {
+    server,
+    tls: { ca: readText(join(dir, 'ca.crt'), 'in-cluster CA'), insecureSkipVerify: false },
+    auth: { kind: 'tokenFile', path: join(dir, 'token') },
+    describe: `in-cluster ${server}`,
+  };
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VipwatchError(KUBECONFIG_INVALID, `${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}

@@ -1,0 +1,59 @@
+/** Objects of one kind keyed by "namespace/name", with one optional secondary index kept up to date on every change. */
+export class IndexedStore<T> {
+  private readonly items = new Map<string, T>();
+  private readonly index = new Map<string, Map<string, T>>();
+  private readonly indexKeys = new Map<string, string[]>();
+
+  constructor(private readonly indexBy?: (item: T) => string[]) {}
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+
+  /** Items whose index function returned `indexKey`. */
+  byIndex(indexKey: string): T[] {
+    return [...(this.index.get(indexKey)?.values() ?? [])];
+  }
+
+  set(key: string, item: T): void {
+    this.delete(key);
+    this.items.set(key, item);
+    if (!this.indexBy) return;
+    const keys = [...new Set(this.indexBy(item))];
+    this.indexKeys.set(key, keys);
+    for (const k of keys) {
+      let m = this.index.get(k);
+      if (!m) this.index.set(k, (m = new Map()));
+      m.set(key, item);
+    }
+  }
+
+  delete(key: string): void {
+    if (!this.items.delete(key)) return;
+    for (const k of this.indexKeys.get(key) ?? []) {
+      const m = this.index.get(k);
+      m?.delete(key);
+      if (m && m.size === 0) this.index.delete(k);
+    }
+    this.indexKeys.delete(key);
+  }
+
+  replace(entries: Iterable<[string, T]>): void {
+    this.clear();
+    for (const [k, v] of entries) this.set(k, v);
+  }
+
+  clear(): void {
+    this.items.clear();
+    this.index.clear();
+    this.indexKeys.clear();
+  }
+}
