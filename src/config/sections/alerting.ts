@@ -1,5 +1,264 @@
-import { object, type Validator } from '../schema-dsl.js';
+import { hostname } from 'node:os';
+import { INCIDENT_KINDS, type IncidentKind } from '../../incidents/types.js';
+import { Secret } from '../../lib/secret.js';
+import { hostAddress } from '../address.js';
+import { maybeSecret, secretFile, textFile } from '../secrets.js';
+import {
+  arrayOf, bool, duration, field, int, INVALID, num, object, oneOf, record, str, typeName,
+  type DecodeContext, type Decoded, type Path, type Validator,
+} from '../schema-dsl.js';
 
-/** Placeholder: the 'alerting' section is filled in by its own module. */
-export type AlertingConfig = Record<string, never>;
-export const alertingSection: Validator<AlertingConfig> = object({}) as Validator<AlertingConfig>;
+/** Client-side TLS for a receiver: a private CA, an SNI name, or (for labs only) no verification. */
+export interface ClientTlsConfig {
+  ca?: string;
+  serverName?: string;
+  insecureSkipVerify: boolean;
+}
+
+interface SinkCommon {
+  /** Unique across all sinks: the `sink` metric label and the outbox folder. */
+  name: string;
+  /** Only incidents of these kinds; undefined means all. */
+  kinds?: IncidentKind[];
+  timeoutMs: number;
+}
+
+export interface WebhookSinkConfig extends SinkCommon {
+  type: 'webhook';
+  url: string;
+  /** HMAC-SHA256 key (from secretFile). */
+  secret?: Secret;
+  headers: Record<string, string | Secret>;
+  tls?: ClientTlsConfig;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** Implicit TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+  secure: boolean;
+  /** Refuse to continue without STARTTLS; defaults to true when credentials are set (never send them in clear). */
+  requireTLS: boolean;
+  user?: string;
+  password?: Secret;
+  tls?: ClientTlsConfig;
+}
+
+export interface EmailSinkConfig extends SinkCommon {
+  type: 'email';
+  smtp: SmtpConfig;
+  from: string;
+  to: string[];
+  cc: string[];
+}
+
+export interface AlertmanagerSinkConfig extends SinkCommon {
+  type: 'alertmanager';
+  /** Base URL; /api/v2/alerts is appended unless already there. */
+  url: string;
+  headers: Record<string, string | Secret>;
+  tls?: ClientTlsConfig;
+  resendIntervalMs: number;
+}
+
+export type SinkConfig = WebhookSinkConfig | EmailSinkConfig | AlertmanagerSinkConfig;
+
+export interface BackoffConfig {
+  initialMs: number;
+  maxMs: number;
+  multiplier: number;
+  /** Fraction of each delay that is randomized (0 = none, 1 = full jitter). */
+  jitter: number;
+}
+
+export interface AlertingConfig {
+  /** The `vipwatch_instance` label: which vantage point sent the alert. */
+  instance: string;
+  timeoutMs: number;
+  maxAgeMs: number;
+  backoff: BackoffConfig;
+  resendIntervalMs: number;
+  webhooks: WebhookSinkConfig[];
+  email: EmailSinkConfig[];
+  alertmanager: AlertmanagerSinkConfig[];
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
+export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
+export const DEFAULT_BACKOFF: BackoffConfig = { initialMs: 1000, maxMs: 300_000, multiplier: 2, jitter: 0.2 };
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers vipwatch sets itself; a config may not replace them. */
+const RESERVED_HEADER = /^(content-type|content-length|host|idempotency-key|x-vipwatch-.*)$/i;
+const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An absolute http(s) URL without credentials (they would end up in logs: use headers). */
+export function httpUrl(): Validator<string> {
+  return (v, path, ctx) => {
+    if (typeof v !== 'string' || v === '') return ctx.report(path, `must be an http:// or https:// URL, got ${typeName(v)}`);
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return ctx.report(path, `invalid URL ${JSON.stringify(v)}: must be an absolute http:// or https:// URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return ctx.report(path, `invalid URL ${JSON.stringify(v)}: scheme must be http or https, got ${u.protocol.replace(/:$/, '')}`);
+    if (u.username || u.password) return ctx.report(path, 'URL must not contain credentials: put them in headers (e.g. Authorization: "Bearer ${TOKEN}")');
+    if (u.hash) return ctx.report(path, `invalid URL ${JSON.stringify(v)}: must not have a #fragment`);
+    return u.toString();
+  };
+}
+
+/** `user@domain` or `Name <user@domain>`. */
+export function emailAddress(): Validator<string> {
+  return (v, path, ctx) => {
+    if (typeof v !== 'string' || v === '') return ctx.report(path, `must be an email address, got ${typeName(v)}`);
+    const m = /^\s*(?:"?([^"<>]*)"?\s*<([^<>]+)>|([^<>\s]+))\s*$/.exec(v);
+    const addr = m ? (m[2] ?? m[3])! : '';
+    const at = addr.lastIndexOf('@');
+    if (!m || at < 1 || !LOCAL.test(addr.slice(0, at)) || !DOMAIN.test(addr.slice(at + 1)) || addr.length > 254)
+      return ctx.report(path, `invalid email address ${JSON.stringify(v)}: expected user@domain or "Name <user@domain>"`);
+    return v.trim();
+  };
+}
+
+function headersV(): Validator<Record<string, string | Secret>> {
+  const inner = record(maybeSecret());
+  return (v, path, ctx) => {
+    const r = inner(v, path, ctx);
+    if (r === INVALID) return r;
+    let bad = false;
+    for (const k of Object.keys(r)) {
+      if (!HEADER.test(k)) bad = !!ctx.report([...path, k], 'invalid HTTP header name', true);
+      else if (RESERVED_HEADER.test(k)) bad = !!ctx.report([...path, k], `header ${k} is set by vipwatch and cannot be configured`, true);
+    }
+    return bad ? INVALID : r;
+  };
+}
+
+const tlsV = object({
+  caFile: field(textFile()),
+  serverName: field(str()),
+  insecureSkipVerify: field(bool(), { default: false }),
+}, (v): ClientTlsConfig => ({ ca: v.caFile, serverName: v.serverName, insecureSkipVerify: v.insecureSkipVerify }));
+
+const nameV = str({ pattern: NAME, patternHint: 'must be 1-64 characters of letters, digits, "_", "." or "-", starting with a letter or digit' });
+const kindsV = arrayOf(oneOf(INCIDENT_KINDS), { minItems: 1 });
+const timeoutV = duration({ min: 10, max: 300_000 });
+
+const webhookV = object({
+  name: field(nameV),
+  url: field(httpUrl(), { required: true }),
+  secretFile: field(secretFile()),
+  headers: field(headersV(), { default: () => ({}) }),
+  kinds: field(kindsV),
+  timeout: field(timeoutV),
+  tls: field(tlsV),
+});
+
+const smtpV = object({
+  host: field(hostAddress(), { required: true }),
+  port: field(int({ min: 1, max: 65535 })),
+  secure: field(bool()),
+  requireTLS: field(bool()),
+  user: field(str()),
+  passwordFile: field(secretFile()),
+  password: field(maybeSecret()),
+  tls: field(tlsV),
+}, (v, path, ctx): Decoded<SmtpConfig> => {
+  if (v.passwordFile && v.password !== undefined) return ctx.report([...path, 'password'], 'set either password or passwordFile, not both');
+  const password = v.passwordFile ?? (v.password === undefined ? undefined : v.password instanceof Secret ? v.password : new Secret(v.password));
+  if (v.user !== undefined && !password) return ctx.report([...path, 'user'], 'needs passwordFile (or password)');
+  if (v.user === undefined && password) return ctx.report([...path, v.passwordFile ? 'passwordFile' : 'password'], 'needs user');
+  const secure = v.secure ?? v.port === 465;
+  return {
+    host: v.host, port: v.port ?? (secure ? 465 : 587), secure,
+    requireTLS: v.requireTLS ?? (!secure && v.user !== undefined),
+    user: v.user, password, tls: v.tls,
+  };
+});
+
+const emailV = object({
+  name: field(nameV),
+  smtp: field(smtpV, { required: true }),
+  from: field(emailAddress(), { required: true }),
+  to: field(arrayOf(emailAddress(), { minItems: 1 }), { required: true }),
+  cc: field(arrayOf(emailAddress()), { default: () => [] }),
+  kinds: field(kindsV),
+  timeout: field(timeoutV),
+});
+
+const alertmanagerV = object({
+  name: field(nameV),
+  url: field(httpUrl(), { required: true }),
+  headers: field(headersV(), { default: () => ({}) }),
+  kinds: field(kindsV),
+  timeout: field(timeoutV),
+  resendInterval: field(duration({ min: 1000, max: 3_600_000 })),
+  tls: field(tlsV),
+});
+
+const backoffV = object({
+  initial: field(duration({ min: 10, max: 3_600_000 }), { default: DEFAULT_BACKOFF.initialMs }),
+  max: field(duration({ min: 10, max: 86_400_000 }), { default: DEFAULT_BACKOFF.maxMs }),
+  multiplier: field(num({ min: 1, max: 10 }), { default: DEFAULT_BACKOFF.multiplier }),
+  jitter: field(num({ min: 0, max: 1 }), { default: DEFAULT_BACKOFF.jitter }),
+}, (v, path, ctx): Decoded<BackoffConfig> =>
+  v.max < v.initial
+    ? ctx.report([...path, 'max'], `must be at least backoff.initial (${v.initial}ms)`)
+    : { initialMs: v.initial, maxMs: v.max, multiplier: v.multiplier, jitter: v.jitter });
+
+const rootV = object({
+  instance: field(str({ pattern: /^\S.{0,127}$/, patternHint: 'must be 1-128 characters, not starting with a space' })),
+  timeout: field(timeoutV, { default: DEFAULT_TIMEOUT_MS }),
+  maxAge: field(duration({ min: 1000, max: 30 * 86_400_000 }), { default: DEFAULT_MAX_AGE_MS }),
+  backoff: field(backoffV, { default: () => ({ ...DEFAULT_BACKOFF }) }),
+  resendInterval: field(duration({ min: 1000, max: 3_600_000 }), { default: DEFAULT_RESEND_INTERVAL_MS }),
+  webhooks: field(arrayOf(webhookV), { default: () => [] }),
+  email: field(arrayOf(emailV), { default: () => [] }),
+  alertmanager: field(arrayOf(alertmanagerV), { default: () => [] }),
+}, (v, path, ctx): Decoded<AlertingConfig> => {
+  const names = new Map<string, string>();
+  let bad = false;
+  // A sink without a name gets its type ("webhook"), then "webhook-2", ...: stable while the list order is.
+  const named = <T extends { name?: string }>(list: T[], type: string, key: string): (T & { name: string })[] =>
+    list.map((s, i) => {
+      const name = s.name ?? (i === 0 ? type : `${type}-${i + 1}`);
+      const at: Path = s.name === undefined ? [...path, key, i] : [...path, key, i, 'name'];
+      const first = names.get(name);
+      if (first !== undefined) bad = !!ctx.report(at, `duplicate sink name "${name}" (first at ${first}); give each sink a unique name`);
+      else names.set(name, `alerting.${key}[${i}]`);
+      return { ...s, name };
+    });
+  const webhooks = named(v.webhooks, 'webhook', 'webhooks').map((s): WebhookSinkConfig => ({
+    type: 'webhook', name: s.name, url: s.url, secret: s.secretFile, headers: s.headers, kinds: s.kinds,
+    timeoutMs: s.timeout ?? v.timeout, tls: s.tls,
+  }));
+  const email = named(v.email, 'email', 'email').map((s): EmailSinkConfig => ({
+    type: 'email', name: s.name, smtp: s.smtp, from: s.from, to: s.to, cc: s.cc, kinds: s.kinds, timeoutMs: s.timeout ?? v.timeout,
+  }));
+  const alertmanager = named(v.alertmanager, 'alertmanager', 'alertmanager').map((s): AlertmanagerSinkConfig => ({
+    type: 'alertmanager', name: s.name, url: s.url, headers: s.headers, kinds: s.kinds, timeoutMs: s.timeout ?? v.timeout,
+    resendIntervalMs: s.resendInterval ?? v.resendInterval, tls: s.tls,
+  }));
+  if (bad) return INVALID;
+  return {
+    instance: v.instance ?? defaultInstance(), timeoutMs: v.timeout, maxAgeMs: v.maxAge, backoff: v.backoff,
+    resendIntervalMs: v.resendInterval, webhooks, email, alertmanager,
+  };
+});
+
+/** Decoded lazily (never at import): the host name tells vantage points apart in a shared Alertmanager. */
+function defaultInstance(): string {
+  return hostname() || 'vipwatch';
+}
+
+export const alertingSection: Validator<AlertingConfig> = (v: unknown, path: Path, ctx: DecodeContext) => rootV(v, path, ctx);
+
+/** Every configured sink, in config order. */
+export function allSinks(c: AlertingConfig): SinkConfig[] {
+  return [...c.webhooks, ...c.email, ...c.alertmanager];
+}
