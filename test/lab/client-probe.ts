@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { AttemptResult, ProbeReport } from './probe-report.js';
+import { RESPONSE_TIMEOUT_MS, type AttemptResult, type ProbeReport } from './probe-report.js';
 
 /**
  * Runs inside the lab's client namespace (spawned with `ip netns exec`): opens one fresh TCP connection per attempt to the
@@ -30,11 +30,13 @@ export function probeOnce(i: number, host: string, port: number, localPort: numb
       sock.destroy();
       resolve({ i, localPort, connectMs, totalMs: round(performance.now() - t0), ...r });
     };
-    // One deadline for the whole attempt; which phase it hits decides connect_timeout vs response_timeout.
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    // The connect deadline is the probe's timeout; which phase the abort hits decides connect_timeout vs response_timeout.
+    let timer = setTimeout(() => ac.abort(), timeoutMs);
     const sock = connect({ host, port, localPort, signal: ac.signal });
     sock.on('connect', () => {
       connectMs = round(performance.now() - t0);
+      clearTimeout(timer);
+      timer = setTimeout(() => ac.abort(), RESPONSE_TIMEOUT_MS);
       sock.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: vipwatch-lab\r\nConnection: close\r\n\r\n`);
     });
     sock.on('data', (b: Buffer) => chunks.push(b));

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODES, type NodeName } from './addresses.js';
-import { run } from './exec.js';
+import { LabError, run } from './exec.js';
 import { Lab, type LabProbeReport } from './lab.js';
 import { LAB_NETNS_PATTERN } from './names.js';
 import { readOwner } from './owner.js';
@@ -194,5 +197,25 @@ describe.skipIf(!pre.ok)('lab network on the real kernel (MetalLB L2 + direct se
     await lab.teardown();
     expect(await labNamespaces(prefix)).toEqual([]);
     expect(readOwner(prefix)).toBeUndefined();
+  });
+});
+
+describe.skipIf(!pre.ok)('lab setup failure', () => {
+  it('a setup that fails half-way (a backend that dies) removes every namespace it made and rejects with a stable code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vw-lab-broken-'));
+    writeFileSync(join(dir, 'backend.js'), "process.stderr.write('boom'); process.exit(3);\n");
+    writeFileSync(join(dir, 'client-probe.js'), '');
+    const broken = new Lab({ scriptsDir: dir, iptables: pre.ok ? pre.iptables : undefined });
+    try {
+      const err = await broken.setup().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(LabError);
+      expect((err as LabError).code).toBe('LAB_BACKEND_NOT_READY');
+      expect((err as LabError).message).toContain('boom');
+      expect(await labNamespaces(broken.names.prefix)).toEqual([]);
+      expect(readOwner(broken.names.prefix)).toBeUndefined();
+    } finally {
+      await broken.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

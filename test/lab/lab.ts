@@ -9,7 +9,7 @@ import { detectIptables, iptablesArgv, type IptablesBackend } from './iptables.j
 import { allNamespaces, defaultPrefix, LAB_NETNS_PATTERN, labNames, type LabNames } from './names.js';
 import { parseNetstat } from './netstat.js';
 import { ownerAlive, readOwner, removeOwner, writeOwner } from './owner.js';
-import { summarize, type ProbeReport, type ProbeSummary } from './probe-report.js';
+import { RESPONSE_TIMEOUT_MS, summarize, type ProbeReport, type ProbeSummary } from './probe-report.js';
 import { netstatArgv, topologyCommands } from './topology.js';
 
 export interface LabOptions {
@@ -28,7 +28,7 @@ export interface ProbeRequest {
   readonly count?: number;
   /** Exact local ports to connect from: the same ports reproduce the same HMARK choice. */
   readonly ports?: readonly number[];
-  /** Per-attempt deadline. Default 1500 ms: above one SYN retransmission (about 1 s), below the second (about 3 s). */
+  /** Connect deadline per attempt. Default 1500 ms: above one SYN retransmission (about 1 s), below the second (about 3 s). The response then gets 5 s. */
   readonly timeoutMs?: number;
   /** Attempts in flight at once. Default 10. */
   readonly concurrency?: number;
@@ -266,7 +266,7 @@ export class Lab {
     const ports = req.ports ?? this.allocatePorts(req.count ?? 60);
     const timeoutMs = req.timeoutMs ?? 1500;
     const concurrency = req.concurrency ?? 10;
-    const bound = Math.ceil(ports.length / concurrency) * timeoutMs + 15_000;
+    const bound = Math.ceil(ports.length / concurrency) * (timeoutMs + RESPONSE_TIMEOUT_MS) + 15_000;
     const out = await run(
       inNetns(this._names.client, this.nodeScript('client-probe', [
         '--host', LAB.vip, '--port', String(LAB.vipPort), '--timeout-ms', String(timeoutMs), '--concurrency', String(concurrency), '--ports', ports.join(','),
@@ -339,7 +339,8 @@ export class Lab {
           resolve();
         }
       });
-      child.once('exit', (code) => fail(`exited with ${code}`));
+      // 'close', not 'exit': by then stderr is fully read, so the reason makes it into the error.
+      child.once('close', (code) => fail(`exited with ${code}`));
       child.once('error', (e) => fail(e.message));
     });
   }

@@ -7,6 +7,9 @@ export type AttemptOutcome =
   | 'response_timeout' // connected, but the response did not complete in time
   | 'error'; // anything else, with its code
 
+/** After connecting, the response gets its own deadline: a busy machine must not turn a slow reply into a connect failure. */
+export const RESPONSE_TIMEOUT_MS = 5_000;
+
 export interface AttemptResult {
   readonly i: number;
   readonly localPort: number;
