@@ -1,0 +1,63 @@
+import { DeadlineError } from '../lib/clock.js';
+import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
+
+/** Why a delivery failed: a bounded set, used as a metric label. */
+export type DeliveryReason =
+  | 'timeout' | 'connection_refused' | 'connection_reset' | 'tls' | 'http_status' | 'smtp_auth' | 'smtp_rejected' | 'aborted' | 'other';
+
+const CODES: Record<DeliveryReason, string> = {
+  timeout: 'VIPWATCH_ALERT_TIMEOUT',
+  connection_refused: 'VIPWATCH_ALERT_CONNECTION_REFUSED',
+  connection_reset: 'VIPWATCH_ALERT_CONNECTION_RESET',
+  tls: 'VIPWATCH_ALERT_TLS',
+  http_status: 'VIPWATCH_ALERT_HTTP_STATUS',
+  smtp_auth: 'VIPWATCH_ALERT_SMTP_AUTH',
+  smtp_rejected: 'VIPWATCH_ALERT_SMTP_REJECTED',
+  aborted: 'VIPWATCH_ALERT_ABORTED',
+  other: 'VIPWATCH_ALERT_FAILED',
+};
+
+export class DeliveryError extends VipwatchError {
+  constructor(readonly reason: DeliveryReason, message: string, readonly detail: { status?: number; cause?: unknown } = {}) {
+    super(CODES[reason], message, { cause: detail.cause });
+    this.name = 'DeliveryError';
+  }
+}
+
+/** OpenSSL verification codes Node reports on a certificate it does not trust. */
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|HOSTNAME_MISMATCH|EPROTO$)/;
+
+export function isTlsCode(code: string | undefined): boolean {
+  return code !== undefined && TLS_CODES.test(code);
+}
+
+/**
+ * Maps what a send threw to a DeliveryError. `signal` tells our own deadline (timeout) apart from a stop
+ * (aborted); everything else is read from the error's code, walking causes, never from message text.
+ */
+export function classifyError(err: unknown, signal: AbortSignal): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  if (signal.aborted) {
+    return signal.reason instanceof DeadlineError
+      ? new DeliveryError('timeout', `no answer within ${signal.reason.ms}ms`, { cause: err })
+      : new DeliveryError('aborted', 'stopped before the receiver answered', { cause: err });
+  }
+  const codes = chainCodes(err);
+  const has = (re: RegExp) => codes.some((c) => re.test(c));
+  const msg = errorMessage(err);
+  if (has(/^ECONNREFUSED$/)) return new DeliveryError('connection_refused', `connection refused: ${msg}`, { cause: err });
+  if (has(TLS_CODES)) return new DeliveryError('tls', `TLS failed: ${msg}`, { cause: err });
+  if (has(/^EAUTH$/)) return new DeliveryError('smtp_auth', `SMTP authentication failed: ${msg}`, { cause: err });
+  if (has(/^(EENVELOPE|EMESSAGE)$/)) return new DeliveryError('smtp_rejected', `SMTP server rejected the message: ${msg}`, { cause: err });
+  if (has(/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/)) return new DeliveryError('connection_reset', `connection reset: ${msg}`, { cause: err });
+  return new DeliveryError('other', `${codes[0] ? `${codes[0]}: ` : ''}${msg}`, { cause: err });
+}
+
+function chainCodes(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = errorCode(e);
+    if (c) out.push(c);
+  }
+  return out;
+}
