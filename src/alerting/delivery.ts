@@ -33,6 +33,8 @@ interface Lane {
 /** Delivers one sink's outbox: a lane per incident, retries with capped exponential backoff and jitter. */
 export class SinkDelivery {
   private readonly lanes = new Map<string, Lane>();
+  /** Ids queued and not yet retired: a restore at start must not queue what notify() already did. */
+  private readonly queued = new Set<string>();
   private readonly ac = new AbortController();
   private readonly running = new Set<Promise<void>>();
   private readonly waiters: (() => void)[] = [];
@@ -58,6 +60,8 @@ export class SinkDelivery {
 
   /** Adds a notification already written to the outbox (or restored from it). */
   enqueue(n: Notification): void {
+    if (this.queued.has(n.id)) return;
+    this.queued.add(n.id);
     const key = n.incident.id;
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { queue: [], failures: 0, running: false }));
@@ -114,11 +118,10 @@ export class SinkDelivery {
       if (this.stopped && !result.ok) return;
       if (result.ok) {
         metrics.success(sink.name, n.event, clock.now());
-        const attempts = lane.failures + 1;
+        this.log.info('notification delivered', { ...describe(n), ms: Math.round(result.ms), attempts: lane.failures + 1 });
         lane.failures = 0;
-        await this.retire(lane, n);
-        this.log.info('notification delivered', { ...describe(n), ms: Math.round(result.ms), attempts });
         await sink.delivered?.(n).catch((err) => this.log.warn('sink could not record a delivery', { ...describe(n), error: errorMessage(err) }));
+        await this.retire(lane, n);
         continue;
       }
       lane.failures++;
@@ -149,10 +152,11 @@ export class SinkDelivery {
 
   /** Off the queue and out of the outbox; a failed unlink only means a duplicate (same key) after a restart. */
   private async retire(lane: Lane, n: Notification): Promise<void> {
-    lane.queue.shift();
-    this.setCount(this.count - 1);
     await this.o.store.remove(n).catch((err) =>
       this.log.error('cannot remove a delivered notification from the outbox; it will be sent again (same idempotency key) after a restart', { ...describe(n), error: errorMessage(err) }));
+    lane.queue.shift();
+    this.queued.delete(n.id);
+    this.setCount(this.count - 1);
   }
 
   private setCount(c: number): void {

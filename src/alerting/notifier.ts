@@ -101,14 +101,15 @@ export class Notifier {
 
   /**
    * Queues one incident event for every sink that accepts its kind. Resolves once it is durably in each
-   * outbox. If a write fails it is still delivered from memory, and this rejects (VIPWATCH_OUTBOX_WRITE).
+   * outbox, with the notification's idempotency key (undefined when no sink takes this kind). If a write
+   * fails it is still delivered from memory, and this rejects (VIPWATCH_OUTBOX_WRITE).
    */
-  async notify(event: IncidentEvent): Promise<void> {
+  async notify(event: IncidentEvent): Promise<string | undefined> {
     const n = toNotification(event, { seq: this.nextSeq(), queuedAt: this.clock.now(), instance: this.instance });
     const targets = [...this.deliveries.values()].filter(({ sink }) => sink.accepts(n));
     if (!targets.length) {
       this.logger.debug('incident event matches no sink', describe(n));
-      return;
+      return undefined;
     }
     if (this.started && !this.ready) await this.started.catch(() => {});
     const failed: string[] = [];
@@ -124,6 +125,7 @@ export class Notifier {
     }));
     this.logger.debug('notification queued', { ...describe(n), sinks: targets.map((t) => t.sink.name) });
     if (failed.length) throw new VipwatchError('VIPWATCH_OUTBOX_WRITE', `notification ${n.id} not persisted for sink(s) ${failed.join(', ')}`);
+    return n.id;
   }
 
   /** Pending notifications, for one sink or all. */

@@ -17,10 +17,16 @@ export interface LoadedOutbox {
  * order, written atomically before any send and removed only after the receiver accepted it.
  */
 export class OutboxStore {
+  private made?: Promise<unknown>;
   constructor(readonly dir: string) {}
 
+  /** Creates the folder once; notify() may run before start(). */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    this.made ??= mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.made.catch((err: unknown) => {
+      this.made = undefined;
+      throw err;
+    });
   }
 
   fileOf(n: Notification): string {
@@ -29,6 +35,7 @@ export class OutboxStore {
 
   async put(n: Notification): Promise<void> {
     try {
+      await this.init();
       await writeFileAtomic(this.fileOf(n), JSON.stringify(n));
     } catch (err) {
       throw new VipwatchError('VIPWATCH_OUTBOX_WRITE', `cannot write ${this.fileOf(n)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });

@@ -32,6 +32,8 @@ export interface WebhookReceiverOptions {
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
   mode: ReceiverMode = { kind: 'ok' };
+  /** Per-request override of `mode` (e.g. fail only one incident). */
+  decide?: (headers: Record<string, string>, body: string) => ReceiverMode | undefined;
   port = 0;
   private server: Server;
   private readonly sockets = new Set<Socket>();
@@ -116,7 +118,7 @@ export class WebhookReceiver {
       const body = Buffer.concat(chunks);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      const mode = this.mode;
+      const mode = this.decide?.(headers, body.toString('utf8')) ?? this.mode;
       const status = mode.kind === 'ok' ? 200 : mode.kind === 'status' ? mode.status : 0;
       const rec: ReceivedRequest = { path: req.url ?? '', headers, body: body.toString('utf8'), signatureOk: this.verify(headers, body), status, receivedAt: Date.now() };
       // A bad signature is refused like a real receiver would, whatever the mode.
