@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { App } from '../src/app.js';
+import { parseConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import type { TargetConfig } from '../src/config/targets.js';
 import { silentLogger } from '../src/lib/logger.js';
@@ -33,14 +34,8 @@ function targets(n: number, protocol: 'tcp' | 'http', ports: Ports, intervalMs: 
 }
 
 function config(ts: TargetConfig[]): Config {
-  return {
-    server: { listen: { host: '127.0.0.1', port: 0 } },
-    defaults: { intervalMs: 1000, timeoutMs: 1000 },
-    targets: ts,
-    state: { dir: '/tmp/vipwatch-bench-state' },
-    log: { level: 'error' },
-    selfMonitor: { stallThresholdMs: 250 },
-  } as unknown as Config;
+  const base = parseConfig('server: { listen: "127.0.0.1:0" }\nlog: { level: error }\nstate: { dir: /tmp/vipwatch-bench-state }\n', 'bench.yaml', { env: {} });
+  return { ...base, targets: ts };
 }
 
 interface PhaseResult {

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import type { ClusterSource } from './cluster/types.js';
+import { Notifier } from './alerting/notifier.js';
+import { createClusterSource } from './cluster/create.js';
+import type { ManagedClusterSource } from './cluster/types.js';
 import type { Config } from './config/schema.js';
 import type { TargetConfig } from './config/targets.js';
 import type { Attempt } from './history/attempt.js';
@@ -22,7 +24,8 @@ export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
   probers?: Record<Protocol, Prober>;
-  cluster?: ClusterSource;
+  /** Defaults to the source built from `config.kubernetes` (none when it is disabled). */
+  cluster?: ManagedClusterSource;
   /** Size of each target's attempt ring. */
   historySize?: number;
 }
@@ -36,7 +39,10 @@ export class App {
   readonly selfMonitor: SelfMonitor;
   readonly metrics: ProbeMetrics;
   readonly server: HttpServer;
+  readonly cluster: ManagedClusterSource;
+  readonly notifier: Notifier;
   readonly version = packageVersion();
+  private readonly stopping = new AbortController();
   private config: Config;
   private readonly status = new Map<string, TargetStatus>();
   private readonly attemptListeners: ((a: Attempt, t: TargetConfig) => void)[] = [];
@@ -46,13 +52,16 @@ export class App {
     this.config = opts.config;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger({ level: opts.config.log.level });
+    this.cluster = opts.cluster ?? createClusterSource({
+      config: opts.config.kubernetes, defaults: opts.config.defaults, staticTargets: opts.config.targets, clock: this.clock, logger: this.logger.child({ component: 'cluster' }),
+    });
     this.selfMonitor = new SelfMonitor({ clock: this.clock, logger: this.logger, stallThresholdMs: opts.config.selfMonitor.stallThresholdMs });
     this.scheduler = new Scheduler({
       clock: this.clock,
       logger: this.logger,
       probers: opts.probers ?? createProbers(),
       selfMonitor: this.selfMonitor,
-      cluster: opts.cluster,
+      cluster: this.cluster,
       historySize: opts.historySize ?? 512,
       onAttempt: (a, t) => this.handleAttempt(a, t),
       onSkip: (t) => {
@@ -65,6 +74,9 @@ export class App {
       now: () => this.clock.now(),
       takeLagMs: () => this.selfMonitor.takeMaxLagMs(),
     }, this.version);
+    this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });
+    this.cluster.attachMetrics(this.registry, () => this.scheduler.targets());
+    this.cluster.onTargetsChanged(() => this.applyTargets());
     this.server = new HttpServer(this.logger);
     this.routes();
   }
@@ -73,7 +85,9 @@ export class App {
     const { host, port } = this.config.server.listen;
     const addr = await this.server.listen(host, port);
     this.selfMonitor.start();
-    this.applyTargets(this.config.targets);
+    void this.cluster.start(this.stopping.signal);
+    await this.notifier.start(this.stopping.signal);
+    this.applyTargets();
     this.scheduler.start();
     this.ready = true;
     this.logger.info('vipwatch started', { version: this.version, listen: `${addr.address}:${addr.port}`, targets: this.config.targets.length });
@@ -82,7 +96,10 @@ export class App {
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.stopping.abort();
     await this.scheduler.stop();
+    await this.cluster.done();
+    await this.notifier.stop();
     this.selfMonitor.stop();
     await this.server.close();
     this.logger.info('vipwatch stopped');
@@ -96,10 +113,13 @@ export class App {
   /** Applies a new, already validated config's targets without a restart. */
   reload(config: Config): void {
     this.config = config;
-    this.applyTargets(config.targets);
+    this.cluster.setStaticTargets(config.targets);
+    this.applyTargets();
   }
 
-  private applyTargets(targets: TargetConfig[]): void {
+  /** Static targets plus those discovered from the cluster. */
+  private applyTargets(): void {
+    const targets = [...this.config.targets, ...this.cluster.discoveredTargets()];
     const before = new Set(this.scheduler.targets().map((t) => t.name));
     this.scheduler.setTargets(targets);
     const after = new Set(targets.map((t) => t.name));
@@ -133,6 +153,7 @@ export class App {
     const now = this.clock.now();
     return this.scheduler.targets().map((t) => {
       const h = this.scheduler.history(t.name);
+      const view = this.cluster.viewFor(t);
       return {
         name: t.name,
         address: t.address,
@@ -146,6 +167,8 @@ export class App {
         status: targetStatus(h, now),
         skipped: this.scheduler.skipped(t.name),
         windows: h?.allStats(now) ?? null,
+        cluster: view ?? null,
+        nodes: perNode(h?.recent() ?? [], view?.endpointsPerNode),
         attempts: (h?.recent(50) ?? []).map(attemptJson),
       };
     });
@@ -159,4 +182,16 @@ export class App {
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
       .get('/api/v1/targets', () => json({ targets: this.targetsJson() }));
   }
+}
+
+/** Successes by the node that served them and failures by the node they are attributed to, over the attempts held. */
+function perNode(attempts: readonly Attempt[], endpoints: Record<string, number> | undefined) {
+  const out: Record<string, { endpoints: number; successes: number; failures: number }> = {};
+  const get = (n: string) => (out[n] ??= { endpoints: endpoints?.[n] ?? 0, successes: 0, failures: 0 });
+  for (const n of Object.keys(endpoints ?? {})) get(n);
+  for (const a of attempts) {
+    if (a.ok && a.backendNode) get(a.backendNode).successes++;
+    else if (!a.ok && a.node) get(a.node).failures++;
+  }
+  return out;
 }

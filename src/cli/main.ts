@@ -2,7 +2,7 @@ import { packageVersion } from '../lib/version.js';
 import { parseArgs, UsageError } from './args.js';
 import { checkConfigCommand } from './check-config.js';
 import { EXIT, processIo, type CliIo } from './io.js';
-import { runCommand } from './run.js';
+import { loadOrReport, runCommand } from './run.js';
 
 const HELP: Record<string, string> = {
   main: `vipwatch: finds intermittent LoadBalancer VIP failures (asymmetric routing, rp_filter) and names the node.
@@ -10,6 +10,8 @@ const HELP: Record<string, string> = {
 Usage:
   vipwatch run --config FILE            probe the configured targets until stopped
   vipwatch check-config --config FILE   validate a config file and list every problem
+  vipwatch test-alert --config FILE [--sink NAME]
+                                        send a sample incident to every alert sink (or one) to check wiring
   vipwatch --version
 
 Run "vipwatch COMMAND --help" for a command's options.
@@ -24,6 +26,11 @@ Exit codes: 0 stopped cleanly, 1 invalid config or cannot listen, 2 usage error.
 
 Validates FILE and prints every problem as FILE:LINE:COL: path.to.key: message.
 Exit codes: 0 valid, 1 invalid (problems on stderr), 2 usage error.`,
+  'test-alert': `Usage: vipwatch test-alert --config FILE [--sink NAME]
+
+Sends a sample incident, clearly marked as a test, straight to every configured alert sink (webhooks,
+email, alertmanager) or only to the one named, and prints one line per sink with the result.
+Exit codes: 0 every send succeeded, 1 a send failed or the config is invalid, 2 usage error.`,
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -51,6 +58,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await runCommand(config, io);
       case 'check-config':
         return checkConfigCommand(config, io);
+      case 'test-alert': {
+        const loaded = loadOrReport(config, io);
+        if (!loaded) return EXIT.failed;
+        const { testAlertCommand } = await import('./test-alert.js');
+        return await testAlertCommand(loaded, { sink: typeof args.flags.sink === 'string' ? args.flags.sink : undefined, out: io.out });
+      }
     }
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {

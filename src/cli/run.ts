@@ -1,22 +1,23 @@
 import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
 import { EXIT, type CliIo } from './io.js';
 
 /** `vipwatch run`: long-running; SIGINT/SIGTERM stop it cleanly, SIGHUP reloads the config (all or nothing). */
 export async function runCommand(file: string, io: CliIo, signal?: AbortSignal): Promise<number> {
-  let config;
-  try {
-    config = loadConfigFile(file, { env: io.env });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(p);
-    return EXIT.failed;
-  }
+  const config = loadOrReport(file, io);
+  if (!config) return EXIT.failed;
   const logger = createLogger({ level: config.log.level, write: io.out });
   // Loaded on demand so that check-config never pulls in the probe engine.
   const { App } = await import('../app.js');
-  const app = new App({ config, logger });
+  let app;
+  try {
+    app = new App({ config, logger });
+  } catch (err) {
+    io.err(`vipwatch: cannot start: ${errorMessage(err)}`);
+    return EXIT.failed;
+  }
   try {
     await app.start();
   } catch (err) {
@@ -44,4 +45,15 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal):
   process.off('SIGHUP', onHup);
   await app.stop();
   return EXIT.ok;
+}
+
+/** Loads a config, printing every problem on stderr when it is invalid. */
+export function loadOrReport(file: string, io: CliIo): Config | undefined {
+  try {
+    return loadConfigFile(file, { env: io.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(p);
+    return undefined;
+  }
 }
