@@ -1,0 +1,191 @@
+/**
+ * A seeded simulator of probe attempt streams against a MetalLB VIP, for the diagnosis evaluation (and tests).
+ * Model: kube-proxy picks a ready endpoint uniformly per connection; a path drop (strict rp_filter on the backend's node
+ * when it is not the announcer, or a DSR datapath) drops every SYN of the flow -> connect_timeout; random loss drops
+ * each SYN or SYN-ACK independently, the kernel retransmits the SYN after 1 s, 3 s, ... -> slow connect or timeout.
+ */
+import type { Attempt, AttemptClusterContext } from '../src/history/attempt.js';
+import { synTransmissions } from '../src/diagnosis/tally.js';
+
+export type Rng = () => number;
+
+/** mulberry32: small, fast, good enough for simulation. */
+export function rng(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Fault =
+  | { kind: 'none' }
+  /** Strict rp_filter on these nodes: replies from their pods are dropped unless the node announces the VIP. */
+  | { kind: 'rp_filter'; nodes: string[] }
+  /** DSR / no-SNAT datapath with strict rp_filter everywhere: only pods on the announcer answer. */
+  | { kind: 'dsr' }
+  | { kind: 'outage' }
+  /** Per-packet random loss starting at the onset (on top of the background loss). */
+  | { kind: 'loss'; rate: number }
+  /** A pod on this node is not listening: RST. */
+  | { kind: 'refuse'; node: string }
+  /** Pods on this node answer HTTP 500 (the response names the backend). */
+  | { kind: 'http500'; node: string };
+
+export type SimEvent =
+  | { at: number; kind: 'failover'; to: string; gap?: number }
+  | { at: number; kind: 'move'; from: string; to: string }
+  | { at: number; kind: 'stall'; length: number };
+
+export interface Scenario {
+  endpoints: Record<string, number>;
+  announcer: string;
+  identity: boolean;
+  timeoutMs: number;
+  intervalMs: number;
+  /** Healthy attempts before the fault starts. */
+  warmup: number;
+  /** Attempts after the fault starts. */
+  length: number;
+  fault: Fault;
+  /** Per-packet random loss (SYN and SYN-ACK each), background to any fault. */
+  loss: number;
+  /** Probability per attempt that the probe stalls (the attempt is flagged and looks failed). */
+  stallRate: number;
+  /** Attempts between a placement change and the view reporting it. */
+  viewLag: number;
+  /** Indexes relative to fault onset. */
+  events: SimEvent[];
+  start: number;
+}
+
+export const DEFAULT_SCENARIO: Scenario = {
+  endpoints: { 'node-1': 1, 'node-2': 1, 'node-3': 1 },
+  announcer: 'node-1',
+  identity: true,
+  timeoutMs: 2000,
+  intervalMs: 2000,
+  warmup: 40,
+  length: 100,
+  fault: { kind: 'none' },
+  loss: 0,
+  stallRate: 0,
+  viewLag: 2,
+  events: [],
+  start: Date.UTC(2026, 0, 1),
+};
+
+interface Placement {
+  endpoints: Record<string, number>;
+  announcer: string;
+}
+
+/** Generates warmup + length attempts, oldest first. */
+export function simulate(s: Scenario, random: Rng): Attempt[] {
+  const tx = synTransmissions(s.timeoutMs);
+  let real: Placement = { endpoints: { ...s.endpoints }, announcer: s.announcer };
+  let version = 1;
+  // The view lags reality: (applyAt, placement, version) entries.
+  const pending: { at: number; p: Placement; v: number }[] = [];
+  let view: { p: Placement; v: number } = { p: clone(real), v: version };
+  let gapLeft = 0;
+  let stallLeft = 0;
+  const out: Attempt[] = [];
+  const total = s.warmup + s.length;
+  for (let i = 0; i < total; i++) {
+    const rel = i - s.warmup;
+    for (const e of s.events) {
+      if (e.at !== rel) continue;
+      if (e.kind === 'stall') stallLeft = e.length;
+      else {
+        real = clone(real);
+        if (e.kind === 'failover') {
+          real.announcer = e.to;
+          gapLeft = e.gap ?? 2;
+        } else {
+          real.endpoints[e.from] = (real.endpoints[e.from] ?? 0) - 1;
+          if (real.endpoints[e.from]! <= 0) delete real.endpoints[e.from];
+          real.endpoints[e.to] = (real.endpoints[e.to] ?? 0) + 1;
+        }
+        pending.push({ at: i + s.viewLag, p: clone(real), v: ++version });
+      }
+    }
+    while (pending.length && pending[0]!.at <= i) {
+      const x = pending.shift()!;
+      view = { p: x.p, v: x.v };
+    }
+    const faultOn = rel >= 0;
+    const startedAt = s.start + i * s.intervalMs;
+    const cluster: AttemptClusterContext = {
+      announcerNode: view.p.announcer, announcerSource: 'servicel2status', endpointsPerNode: { ...view.p.endpoints },
+      externalTrafficPolicy: 'Cluster', stale: false, viewVersion: `v${view.v}`, metadataAgeMs: 1000,
+    };
+    const node = pickNode(real.endpoints, random);
+    const a: Attempt = { seq: i + 1, target: 'web', startedAt, ok: false, stalled: false, burst: false, synRetransmit: false, timings: { totalMs: 0 }, cluster };
+    let stalled = stallLeft > 0 || random() < s.stallRate;
+    if (stallLeft > 0) stallLeft--;
+    if (stalled) {
+      // The probe's own pause makes the attempt look like a timeout (or a slow connect).
+      Object.assign(a, random() < 0.7 ? timeout(s) : slowOk(node, s));
+      a.stalled = true;
+    } else if (gapLeft > 0) {
+      gapLeft--;
+      Object.assign(a, timeout(s));
+    } else {
+      Object.assign(a, outcome(s, faultOn, node, real, tx, random));
+    }
+    if (a.ok && s.identity) {
+      a.backend = `${node}-pod`;
+      a.backendNode = node;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+function outcome(s: Scenario, faultOn: boolean, node: string, real: Placement, tx: number, random: Rng): Partial<Attempt> {
+  const f = faultOn ? s.fault : { kind: 'none' as const };
+  if (f.kind === 'outage') return timeout(s);
+  if (f.kind === 'rp_filter' && f.nodes.includes(node) && node !== real.announcer) return timeout(s);
+  if (f.kind === 'dsr' && node !== real.announcer) return timeout(s);
+  // Handshake with random loss: each transmission fails if the SYN or the SYN-ACK is lost.
+  const lossRate = f.kind === 'loss' ? 1 - (1 - s.loss) * (1 - f.rate) : s.loss;
+  const r = 1 - (1 - lossRate) * (1 - lossRate);
+  let k = 0;
+  while (k < tx && random() < r) k++;
+  if (k === tx) return timeout(s);
+  const connectMs = [0, 1000, 3000, 7000, 15000, 31000, 63000, 127000][k]! + 0.5 + random();
+  if (f.kind === 'refuse' && f.node === node) return { ok: false, reason: 'refused', errorCode: 'ECONNREFUSED', synRetransmit: k > 0, timings: { totalMs: connectMs } };
+  if (f.kind === 'http500' && f.node === node) {
+    return {
+      ok: false, reason: 'http_status', httpStatus: 500, synRetransmit: k > 0, timings: { connectMs, firstByteMs: connectMs + 2, totalMs: connectMs + 3 },
+      ...(s.identity ? { backend: `${node}-pod`, backendNode: node } : {}),
+    };
+  }
+  return { ok: true, synRetransmit: k > 0, timings: { connectMs, firstByteMs: connectMs + 2, totalMs: connectMs + 3 } };
+}
+
+function timeout(s: Scenario): Partial<Attempt> {
+  return { ok: false, reason: 'connect_timeout', errorCode: 'UND_ERR_CONNECT_TIMEOUT', synRetransmit: true, timings: { totalMs: s.timeoutMs } };
+}
+
+function slowOk(_node: string, s: Scenario): Partial<Attempt> {
+  return { ok: true, synRetransmit: true, timings: { connectMs: Math.min(s.timeoutMs - 1, 1200), totalMs: Math.min(s.timeoutMs, 1210) } };
+}
+
+function pickNode(endpoints: Record<string, number>, random: Rng): string {
+  const total = Object.values(endpoints).reduce((a, b) => a + b, 0);
+  let x = random() * total;
+  for (const [n, k] of Object.entries(endpoints)) {
+    x -= k;
+    if (x < 0) return n;
+  }
+  return Object.keys(endpoints)[0]!;
+}
+
+function clone(p: Placement): Placement {
+  return { endpoints: { ...p.endpoints }, announcer: p.announcer };
+}

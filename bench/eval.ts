@@ -1,0 +1,198 @@
+/**
+ * `npm run eval`: feeds seeded simulated attempt streams to the real `diagnose` and prints JSON: a confusion matrix,
+ * detection latency in attempts next to the statistical floor, and the false asymmetric_routing count over 10,000
+ * healthy / random-loss windows. Usage: node dist/bench/eval.js [seed] [--quick]
+ */
+import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../src/config/sections/diagnosis.js';
+import type { TargetConfig } from '../src/config/targets.js';
+import { diagnose } from '../src/diagnosis/diagnose.js';
+import type { Diagnosis, Verdict } from '../src/diagnosis/types.js';
+import { DEFAULT_SCENARIO, rng, simulate, type Rng, type Scenario, type SimEvent } from './eval-sim.js';
+
+interface Family {
+  name: string;
+  truth: Verdict;
+  runs: number;
+  scenario(r: Rng): Partial<Scenario>;
+  /** Expected suspected nodes (exact set) for a detection to count; undefined: any. */
+  nodes?: string[];
+  /** Attempts after onset before which the evidence cannot exist yet (e.g. a failover restarts it). */
+  countFrom?: number;
+  floor?: { share: number };
+  /** Only verdicts made under a newer cluster view than the one at onset count (the evidence must be rebuilt). */
+  newView?: boolean;
+}
+
+const target: TargetConfig = {
+  name: 'web', address: '192.0.2.100', port: 80, protocol: 'http', intervalMs: 2000, timeoutMs: 2000, service: 'default/web', origin: 'static',
+};
+
+const rp2: Partial<Scenario> = { fault: { kind: 'rp_filter', nodes: ['node-2'] } };
+
+function families(quick: boolean): Family[] {
+  const n = (x: number) => (quick ? Math.max(20, Math.round(x / 10)) : x);
+  return [
+    { name: 'rp_filter 1/3, identity', truth: 'asymmetric_routing', runs: n(2000), nodes: ['node-2'], floor: { share: 1 / 3 }, scenario: () => rp2 },
+    { name: 'rp_filter 1/3, identity, fresh view', truth: 'asymmetric_routing', runs: n(1000), nodes: ['node-2'], floor: { share: 1 / 3 }, scenario: () => ({ ...rp2, warmup: 0 }) },
+    { name: 'rp_filter 1/3, identity, 1% loss, stalls', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-2'], floor: { share: 1 / 3 }, scenario: () => ({ ...rp2, loss: 0.01, stallRate: 0.03 }) },
+    { name: 'rp_filter 2/3, identity', truth: 'asymmetric_routing', runs: n(1000), nodes: ['node-2', 'node-3'], floor: { share: 2 / 3 }, scenario: () => ({ fault: { kind: 'rp_filter', nodes: ['node-2', 'node-3'] } }) },
+    { name: 'rp_filter 1/3, no identity', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-2', 'node-3'], scenario: () => ({ ...rp2, identity: false, length: 150 }) },
+    { name: 'rp_filter 2/3, no identity', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-2', 'node-3'], scenario: () => ({ fault: { kind: 'rp_filter', nodes: ['node-2', 'node-3'] }, identity: false, length: 150 }) },
+    {
+      name: 'rp_filter 1/3, announcer failover at +30', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-2'], countFrom: 30, newView: true, floor: { share: 1 / 3 },
+      scenario: () => ({ ...rp2, length: 130, events: [{ at: 30, kind: 'failover', to: 'node-3' }] }),
+    },
+    {
+      name: 'DSR, announcer failover node-1 -> node-2 at +30', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-1', 'node-3'], countFrom: 30, newView: true, floor: { share: 2 / 3 },
+      scenario: () => ({ fault: { kind: 'dsr' }, length: 130, events: [{ at: 30, kind: 'failover', to: 'node-2' }] }),
+    },
+    {
+      name: 'rp_filter 1/3, endpoint moves node-3 -> node-2 at +30', truth: 'asymmetric_routing', runs: n(500), nodes: ['node-2'], countFrom: 30, newView: true, floor: { share: 2 / 3 },
+      scenario: () => ({ ...rp2, length: 130, events: [{ at: 30, kind: 'move', from: 'node-3', to: 'node-2' }] }),
+    },
+    { name: 'outage', truth: 'vip_unreachable', runs: n(300), scenario: () => ({ fault: { kind: 'outage' } }) },
+    { name: 'refusing pod on node-3', truth: 'backend_refused', runs: n(300), nodes: ['node-3'], scenario: () => ({ fault: { kind: 'refuse', node: 'node-3' } }) },
+    { name: 'HTTP 500 from node-2', truth: 'http_errors', runs: n(300), nodes: ['node-2'], scenario: () => ({ fault: { kind: 'http500', node: 'node-2' } }) },
+    ...([[0.005, 0.02], [0.02, 0.05], [0.05, 0.1]] as const).map(([lo, hi]): Family => ({
+      name: `random loss ${lo * 100}-${hi * 100}%`, truth: 'packet_loss', runs: n(400),
+      scenario: (r) => ({ fault: { kind: 'loss', rate: lo + r() * (hi - lo) }, identity: r() < 0.5 }),
+    })),
+    { name: 'healthy, stalls, failover, moves', truth: 'healthy', runs: n(500), scenario: (r) => ({ stallRate: 0.05, identity: r() < 0.5, events: randomEvents(r, 100) }) },
+  ];
+}
+
+function randomEvents(r: Rng, length: number): SimEvent[] {
+  const ev: SimEvent[] = [];
+  if (r() < 0.3) ev.push({ at: Math.floor(r() * length), kind: 'failover', to: ['node-2', 'node-3'][Math.floor(r() * 2)]!, gap: 1 + Math.floor(r() * 3) });
+  if (r() < 0.3) ev.push({ at: Math.floor(r() * length), kind: 'move', from: 'node-3', to: ['node-1', 'node-2'][Math.floor(r() * 2)]! });
+  if (r() < 0.3) ev.push({ at: Math.floor(r() * length), kind: 'stall', length: 1 + Math.floor(r() * 10) });
+  return ev;
+}
+
+interface RunResult {
+  /** Attempts since the onset (or countFrom) at the first correct verdict; null when never. */
+  latency: number | null;
+  successesAtDetection: number | null;
+  final: Verdict;
+  finalNodesOk: boolean;
+}
+
+function runOnce(f: Family, seed: number, cfg: DiagnosisConfig): RunResult {
+  const r = rng(seed);
+  const s: Scenario = { ...DEFAULT_SCENARIO, ...f.scenario(r) };
+  const attempts = simulate(s, r);
+  const from = s.warmup + (f.countFrom ?? 0);
+  let latency: number | null = null;
+  let successes: number | null = null;
+  let last: Diagnosis | undefined;
+  for (let i = s.warmup; i < attempts.length; i++) {
+    const d = diagnose({ target, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
+    last = d;
+    if (latency === null && i >= from && correct(f, d)) {
+      latency = i - from + 1;
+      successes = attempts.slice(from, i + 1).filter((a) => a.ok && !a.stalled).length;
+    }
+  }
+  return { latency, successesAtDetection: successes, final: last!.verdict, finalNodesOk: correct(f, last!) };
+}
+
+function correct(f: Family, d: Diagnosis): boolean {
+  if (d.verdict !== f.truth) return false;
+  if (f.newView && d.viewVersion === 'v1') return false;
+  if (!f.nodes) return true;
+  return sameSet(d.suspectedNodes, f.nodes);
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
+}
+
+function quantile(xs: number[], q: number): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+/** (1 - share)^S < pValue: the successes (and expected attempts) needed to tell a node split from chance. */
+function floor(share: number, pValue: number) {
+  const successes = Math.ceil(Math.log(pValue) / Math.log(1 - share));
+  return { successes, attempts: Math.round((successes / (1 - share)) * 10) / 10 };
+}
+
+/** Healthy or random-loss windows (<= 10%), every one evaluated after every attempt. */
+function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
+  const r = rng(seed);
+  let asym = 0;
+  const verdicts: Record<string, number> = {};
+  const byLoss: Record<string, { windows: number; asymmetric: number; packetLossFinal: number }> = {};
+  for (let w = 0; w < windows; w++) {
+    const loss = r() < 0.2 ? 0 : r() * 0.1;
+    const eps = { 'node-1': 1 + Math.floor(r() * 3), 'node-2': 1 + Math.floor(r() * 3), 'node-3': 1 + Math.floor(r() * 3) };
+    const s: Scenario = {
+      ...DEFAULT_SCENARIO, warmup: 0, length: 150, endpoints: eps, loss, identity: r() < 0.5, stallRate: r() < 0.3 ? 0.03 : 0,
+      events: r() < 0.5 ? randomEvents(r, 150) : [],
+    };
+    const attempts = simulate(s, rng(Math.floor(r() * 2 ** 31)));
+    let hit = false;
+    let last: Diagnosis | undefined;
+    for (let i = cfg.minAttempts - 1; i < attempts.length; i++) {
+      const d = diagnose({ target, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
+      last = d;
+      if (d.verdict === 'asymmetric_routing') hit = true;
+    }
+    if (hit) asym++;
+    verdicts[last!.verdict] = (verdicts[last!.verdict] ?? 0) + 1;
+    const bucket = loss === 0 ? '0' : loss < 0.01 ? '0-1%' : loss < 0.02 ? '1-2%' : loss < 0.05 ? '2-5%' : '5-10%';
+    const b = (byLoss[bucket] ??= { windows: 0, asymmetric: 0, packetLossFinal: 0 });
+    b.windows++;
+    if (hit) b.asymmetric++;
+    if (last!.verdict === 'packet_loss') b.packetLossFinal++;
+  }
+  return { windows, evaluatedEveryAttempt: true, attemptsPerWindow: 150, asymmetricRoutingWindows: asym, finalVerdicts: verdicts, byLossRate: byLoss };
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const seed = Number(args.find((a) => /^\d+$/.test(a)) ?? 1);
+  const cfg = DIAGNOSIS_DEFAULTS;
+  const t0 = performance.now();
+  const matrix: Record<string, Record<string, number>> = {};
+  const detection: Record<string, unknown>[] = [];
+  let seedN = seed * 1_000_003;
+  for (const f of families(quick)) {
+    const lat: number[] = [];
+    const succ: number[] = [];
+    let within50 = 0;
+    let detected = 0;
+    let finalOk = 0;
+    const row = (matrix[`${f.truth} <- ${f.name}`] ??= {});
+    for (let i = 0; i < f.runs; i++) {
+      const res = runOnce(f, seedN++, cfg);
+      row[res.final] = (row[res.final] ?? 0) + 1;
+      if (res.finalNodesOk) finalOk++;
+      if (res.latency !== null) {
+        detected++;
+        lat.push(res.latency);
+        succ.push(res.successesAtDetection!);
+        if (res.latency <= 50) within50++;
+      }
+    }
+    const fl = f.floor ? floor(f.floor.share, cfg.pValue) : undefined;
+    detection.push({
+      family: f.name, truth: f.truth, nodes: f.nodes ?? null, runs: f.runs,
+      detected: detected / f.runs, within50Attempts: within50 / f.runs, finalCorrect: finalOk / f.runs,
+      latencyAttempts: { median: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
+      successesAtDetection: { median: quantile(succ, 0.5) },
+      ...(fl ? { floor: fl, medianVsFloor: lat.length ? Math.round((quantile(lat, 0.5)! / fl.attempts) * 1000) / 1000 : null } : {}),
+    });
+  }
+  const fa = falseAlarms(quick ? 1000 : 10_000, seed + 7, cfg);
+  const out = {
+    seed, quick, config: { pValue: cfg.pValue, minAttempts: cfg.minAttempts, window: cfg.windowMs, timeoutMs: target.timeoutMs },
+    confusionMatrix: matrix, detection, falseAlarms: fa, seconds: Math.round((performance.now() - t0) / 100) / 10,
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+main();

@@ -1,0 +1,54 @@
+/** Labels a failed attempt with a node, and says how the label was obtained. Never pretends certainty. */
+import type { TargetClusterView } from '../cluster/types.js';
+import type { Attempt } from '../history/attempt.js';
+import { failureClass } from './tally.js';
+import type { Diagnosis, FailureAttribution } from './types.js';
+
+/**
+ * - `observed`: the response itself named the backend (e.g. an http_status failure carrying the backend header).
+ * - `inferred`: the diagnosis isolated one suspected node and the failure is of the kind it explains, or only one node
+ *   holds endpoints; several nodes left give `ambiguous`; no cluster view at all gives `unknown`.
+ */
+export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?: TargetClusterView): FailureAttribution {
+  const named = attempt.backendNode ?? (attempt.backend !== undefined && view ? backendNodeFromView(attempt.backend, view) : undefined);
+  if (named !== undefined) return { node: named, how: 'observed' };
+  const endpoints = attempt.cluster?.endpointsPerNode ?? view?.endpointsPerNode;
+  if (!endpoints) return { node: 'unknown', how: 'inferred' };
+  const stale = attempt.cluster?.stale ?? view?.stale ?? false;
+  const nodes = Object.keys(endpoints).filter((n) => endpoints[n]! > 0);
+  if (nodes.length === 0) return { node: 'unknown', how: 'inferred' };
+  if (stale) return { node: 'ambiguous', how: 'inferred' };
+  if (nodes.length === 1) return { node: nodes[0]!, how: 'inferred' };
+  if (diagnosis && diagnosis.suspectedNodes.length === 1 && explains(diagnosis, attempt)) {
+    return { node: diagnosis.suspectedNodes[0]!, how: 'inferred' };
+  }
+  return { node: 'ambiguous', how: 'inferred' };
+}
+
+/** The diagnosis is about failures like this one, made under the same cluster view. */
+function explains(d: Diagnosis, a: Attempt): boolean {
+  if (a.ok) return false;
+  const version = a.cluster?.viewVersion ?? null;
+  if (d.viewVersion !== null && version !== null && version !== d.viewVersion) return false;
+  const cls = failureClass(a);
+  switch (d.verdict) {
+    case 'asymmetric_routing':
+      return a.reason === 'connect_timeout';
+    case 'backend_refused':
+      return cls === 'refused';
+    case 'http_errors':
+      return cls === 'app';
+    default:
+      return false;
+  }
+}
+
+/** Maps a backend identity (node name, pod name or pod IP) to its node through the view's endpoints. */
+export function backendNodeFromView(identity: string, view: TargetClusterView): string | undefined {
+  if (identity in view.endpointsPerNode) return identity;
+  for (const e of view.endpoints) {
+    if (!e.node) continue;
+    if (e.node === identity || e.pod === identity || e.addresses.includes(identity)) return e.node;
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+/** Which attempts a diagnosis may use, and the cluster placement they were made under. */
+import type { TargetClusterView } from '../cluster/types.js';
+import type { Attempt } from '../history/attempt.js';
+
+export interface Placement {
+  /** Ready endpoints per node (nodes with 0 dropped). */
+  endpointsPerNode: Record<string, number>;
+  announcerNode?: string;
+  externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** The API could not confirm the placement: node-level conclusions are not drawn. */
+  stale: boolean;
+  version: string | null;
+}
+
+export interface Sample {
+  /** In the window, not stalled, every cluster view (oldest first). */
+  all: Attempt[];
+  /** The subset made under the newest cluster view: what node-level rules use. */
+  used: Attempt[];
+  stalled: number;
+  otherView: number;
+  placement?: Placement;
+  lastSeq: number;
+}
+
+/**
+ * Drops attempts outside the window and those made while the probe itself stalled, then keeps only the attempts made
+ * under the newest cluster view: evidence gathered under another announcer or endpoint placement is not mixed in.
+ */
+export function selectSample(attempts: readonly Attempt[], view: TargetClusterView | undefined, now: number, windowMs: number): Sample {
+  const from = now - windowMs;
+  const all: Attempt[] = [];
+  let stalled = 0;
+  let lastSeq = 0;
+  for (const a of attempts) {
+    if (a.seq > lastSeq) lastSeq = a.seq;
+    if (a.startedAt < from || a.startedAt > now) continue;
+    if (a.stalled) {
+      stalled++;
+      continue;
+    }
+    all.push(a);
+  }
+  const newest = all[all.length - 1];
+  if (!newest) return { all, used: [], stalled, otherView: 0, lastSeq };
+  const version = newest.cluster?.viewVersion ?? null;
+  const used = all.filter((a) => (a.cluster?.viewVersion ?? null) === version);
+  let placement: Placement | undefined;
+  if (newest.cluster) {
+    const c = newest.cluster;
+    placement = { endpointsPerNode: positive(c.endpointsPerNode), announcerNode: c.announcerNode, externalTrafficPolicy: c.externalTrafficPolicy, stale: c.stale, version };
+  } else if (view) {
+    placement = { endpointsPerNode: positive(view.endpointsPerNode), announcerNode: view.announcer?.node, externalTrafficPolicy: view.externalTrafficPolicy, stale: view.stale, version: null };
+  }
+  return { all, used, stalled, otherView: all.length - used.length, placement, lastSeq };
+}
+
+function positive(m: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (v > 0) out[k] = v;
+  return out;
+}
+
+export function totalEndpoints(p: Placement): number {
+  let s = 0;
+  for (const v of Object.values(p.endpointsPerNode)) s += v;
+  return s;
+}
+
+export function shareOf(p: Placement, nodes: readonly string[]): number {
+  const total = totalEndpoints(p);
+  if (total === 0) return 0;
+  let s = 0;
+  for (const n of nodes) s += p.endpointsPerNode[n] ?? 0;
+  return s / total;
+}

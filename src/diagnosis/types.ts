@@ -1,0 +1,76 @@
+import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
+import type { TargetConfig } from '../config/targets.js';
+import type { TargetClusterView } from '../cluster/types.js';
+import type { Attempt, NodeHow } from '../history/attempt.js';
+import type { IncidentKind } from '../incidents/types.js';
+
+export type Verdict = IncidentKind | 'healthy' | 'insufficient_data';
+
+export interface DiagnoseInput {
+  target: TargetConfig;
+  /** Oldest first; may hold more than the window (older ones are ignored). */
+  attempts: readonly Attempt[];
+  /** The current cluster view; used when attempts carry no cluster context of their own. */
+  view?: TargetClusterView;
+  now: number;
+  config: DiagnosisConfig;
+}
+
+export interface DiagnosisNodeStats {
+  /** Ready endpoints on the node in the placement diagnosed (0 when it only appeared as a backend). */
+  endpoints: number;
+  successes: number;
+  /** Failures attributed to the node (observed, or inferred when the evidence isolates it). */
+  failures: number;
+  /** Epoch ms of the newest success it served in the window; null when none. */
+  lastSuccessAt: number | null;
+}
+
+/** How the diagnosis knows which node a success came from. */
+export type IdentityMode = 'backend' | 'none';
+
+export interface Diagnosis {
+  target: string;
+  verdict: Verdict;
+  /** 0..1: for asymmetric_routing 1 - p (capped lower without backend identity); for the others 1 - P(noise). */
+  confidence: number;
+  /** Nodes blamed; empty when the evidence names none. */
+  suspectedNodes: string[];
+  /** Nodes still compatible with the evidence when it cannot isolate one (no backend identity). */
+  candidateNodes: string[];
+  identity: IdentityMode;
+  /** Attempts diagnosed (non-stalled, in the window, under the current cluster view). */
+  attempts: number;
+  failures: number;
+  successes: number;
+  /** Successful connects that needed a SYN retransmission (>= 1 s). */
+  slowConnects: number;
+  failureRatio: number;
+  /** (failures + slow connects) / attempts: what packet loss shows as. */
+  impairedRatio: number;
+  expectedFailureRatio: number | null;
+  /** The p-value of the node split (chance that healthy suspected nodes served none of the successes), when computed. */
+  pValue: number | null;
+  reasons: Record<string, number>;
+  nodes: Record<string, DiagnosisNodeStats>;
+  announcerNode: string | null;
+  service: string | null;
+  externalTrafficPolicy: 'Cluster' | 'Local' | null;
+  /** Placement known and fresh: node-level conclusions are possible. */
+  placementKnown: boolean;
+  excluded: { stalled: number; otherView: number };
+  viewVersion: string | null;
+  summary: string;
+  evidence: string[];
+  remediation: string[];
+  /** When the diagnosis was made (epoch ms). */
+  at: number;
+  /** Newest attempt seq seen (stalled included); lets incidents count attempts since a point. */
+  lastSeq: number;
+}
+
+export interface FailureAttribution {
+  /** A node name, 'ambiguous' (several remain) or 'unknown' (no cluster view). */
+  node: string;
+  how: NodeHow;
+}
