@@ -66,6 +66,7 @@ export class ArpWatcher {
     try {
       text = await readFile(this.o.file, { encoding: 'utf8', signal });
     } catch (err) {
+      if (signal?.aborted) return;
       if (!this.readErrorLogged) this.o.logger.warn('cannot read the neighbour table; ARP announcer detection is off until it can', { file: this.o.file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
       this.readErrorLogged = true;
       return;
