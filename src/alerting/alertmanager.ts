@@ -114,7 +114,8 @@ export class AlertmanagerSink implements Sink {
     return out;
   }
 
-  async delivered(n: Notification): Promise<void> {
+  /** Dropped or delivered alike: a resolve ends re-sends, anything else is what should be firing. */
+  async settled(n: Notification): Promise<void> {
     if (n.test) return;
     this.resolving.delete(n.incident.id);
     if (n.event === 'resolved') this.firing.delete(n.incident.id);

@@ -120,8 +120,7 @@ export class SinkDelivery {
         metrics.success(sink.name, n.event, clock.now());
         this.log.info('notification delivered', { ...describe(n), ms: Math.round(result.ms), attempts: lane.failures + 1 });
         lane.failures = 0;
-        await sink.delivered?.(n).catch((err) => this.log.warn('sink could not record a delivery', { ...describe(n), error: errorMessage(err) }));
-        await this.retire(lane, n);
+        await this.retire(lane, n, 'delivered');
         continue;
       }
       lane.failures++;
@@ -134,7 +133,7 @@ export class SinkDelivery {
           ageMs: age, maxAgeMs: this.o.maxAgeMs, failures: lane.failures, incidentRecord: n.incident,
         });
         lane.failures = 0;
-        await this.retire(lane, n);
+        await this.retire(lane, n, 'dropped');
         continue;
       }
       const delay = backoffDelay(this.o.backoff, lane.failures, this.o.random);
@@ -151,7 +150,8 @@ export class SinkDelivery {
   }
 
   /** Off the queue and out of the outbox; a failed unlink only means a duplicate (same key) after a restart. */
-  private async retire(lane: Lane, n: Notification): Promise<void> {
+  private async retire(lane: Lane, n: Notification, outcome: 'delivered' | 'dropped'): Promise<void> {
+    await this.o.sink.settled?.(n, outcome).catch((err) => this.log.warn('sink could not record a settled notification', { ...describe(n), outcome, error: errorMessage(err) }));
     await this.o.store.remove(n).catch((err) =>
       this.log.error('cannot remove a delivered notification from the outbox; it will be sent again (same idempotency key) after a restart', { ...describe(n), error: errorMessage(err) }));
     lane.queue.shift();

@@ -127,11 +127,13 @@ export class EmailSink implements Sink {
     });
   }
 
-  /** nodemailer replaces a socket error's code by ESOCKET; during STARTTLS that socket error is the TLS handshake's. */
+  /**
+   * nodemailer replaces a socket error's code by ESOCKET; while it is upgrading (STARTTLS) that socket error is
+   * the TLS handshake's. ETLS is its own code for a STARTTLS the server refused or did not offer (requireTLS).
+   */
   private explain(conn: SMTPConnection, err: Error & { code?: string }): Error {
-    if ((conn as unknown as { upgrading?: boolean }).upgrading && (err.code === 'ESOCKET' || err.code === 'ETLS'))
-      return new DeliveryError('tls', `STARTTLS failed: ${err.message}`, { cause: err });
-    if (err.code === 'ETLS') return new DeliveryError('tls', `STARTTLS failed: ${err.message}`, { cause: err });
+    const upgrading = (conn as unknown as { upgrading?: boolean }).upgrading === true;
+    if (err.code === 'ETLS' || (upgrading && err.code === 'ESOCKET')) return new DeliveryError('tls', `STARTTLS failed: ${err.message}`, { cause: err });
     return err;
   }
 }

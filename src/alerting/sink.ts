@@ -19,8 +19,11 @@ export interface Sink {
   send(n: Notification, signal: AbortSignal): Promise<void>;
   /** Restores state kept across restarts (Alertmanager's firing alerts); called once before start. */
   init?(): Promise<void>;
-  /** A delivered notification: sinks that keep state (Alertmanager re-sends) learn from it. */
-  delivered?(n: Notification): Promise<void>;
+  /**
+   * A notification left the outbox, accepted or dropped after maxAge: sinks that keep state (Alertmanager
+   * re-sends) learn from it. A dropped resolve must still stop the re-sends.
+   */
+  settled?(n: Notification, outcome: 'delivered' | 'dropped'): Promise<void>;
   /** Background work (Alertmanager re-sends) until the signal aborts. */
   start?(signal: AbortSignal): void;
   close(): Promise<void>;

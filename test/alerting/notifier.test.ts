@@ -222,4 +222,39 @@ describe('outbox', () => {
     expect(next.logs.find((l) => l.msg.startsWith('outbox of a sink no longer configured'))).toMatchObject({ level: 'warn', sink: 'old', pending: 1 });
     expect(existsSync(join(first.dir, 'outbox', 'old'))).toBe(true);
   });
+
+  it('stops Alertmanager re-sends once a resolve is queued, also when that resolve is dropped after maxAge', async () => {
+    // A real HTTP endpoint standing in for an Alertmanager that answers 503 for a while.
+    const r = await receiver();
+    const { dir, clock, notifier, retries, metric } = setup(`maxAge: 5m\nbackoff: { initial: 1m, multiplier: 1, jitter: 0 }\nresendInterval: 1m\nalertmanager:\n  - name: am\n    url: http://127.0.0.1:${r.port}/`);
+    await notifier.start();
+    await notifier.notify(ev('open'));
+    await notifier.whenIdle();
+    expect(r.requests.map((q) => q.path)).toEqual(['/api/v2/alerts']);
+    await clock.advance(60_000);
+    await waitFor(() => r.requests.length === 2, { what: 're-send' });
+    const resent = JSON.parse(r.requests[1]!.body) as { labels: Record<string, string>; endsAt: string }[];
+    expect(resent).toHaveLength(1);
+    expect(Date.parse(resent[0]!.endsAt)).toBe(clock.now() + 4 * 60_000);
+
+    r.mode = { kind: 'status', status: 503 };
+    await notifier.notify(ev('resolved', 'inc-a', 60_000));
+    await waitFor(() => retries() === 1);
+    // Retries at +1m .. +4m fail; at +5m the resolve is maxAge old, fails once more and is dropped.
+    for (let k = 2; k <= 5; k++) {
+      await clock.advance(60_000);
+      await waitFor(() => retries() === k, { what: `attempt ${k}` });
+    }
+    await clock.advance(60_000);
+    await notifier.whenIdle();
+    expect(await metric('vipwatch_notifications_dropped_total', { sink: 'am', event: 'resolved' })).toBe(1);
+    // Every request after the resolve was queued is that resolve (endsAt in the past), never a firing re-send.
+    const after = r.requests.slice(2).map((q) => JSON.parse(q.body) as { endsAt: string }[]);
+    expect(after).toHaveLength(6);
+    for (const alerts of after) expect(alerts.map((a) => Date.parse(a.endsAt) <= clock.now() - 5 * 60_000)).toEqual([true]);
+    const count = r.requests.length;
+    await clock.advance(5 * 60_000);
+    expect(r.requests.length).toBe(count);
+    expect(JSON.parse(readFileSync(join(dir, 'alertmanager', 'am.json'), 'utf8'))).toEqual({});
+  });
 });
