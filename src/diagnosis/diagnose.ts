@@ -32,6 +32,7 @@ interface Finding {
   candidateNodes?: string[];
   expectedFailureRatio?: number | null;
   pValue?: number | null;
+  recovered?: boolean;
   summary: string;
   evidence: string[];
 }
@@ -74,7 +75,7 @@ function decide(c: Ctx): Finding {
   const rec = recoveryStreak(used, cfg.minAttempts, cfg.pValue, cfg.consistencyAlpha);
   if (rec) {
     return {
-      verdict: 'healthy', confidence: 1 - rec.p,
+      verdict: 'healthy', confidence: 1 - rec.p, recovered: true,
       summary: `${c.name}: recovered: the last ${rec.length} attempts succeeded`,
       evidence: [`The last ${rec.length} attempts succeeded; at the failure rate before them that would happen by chance with p=${prob(rec.p)}.`],
     };
@@ -408,6 +409,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     impairedRatio: t.attempts ? (t.timeouts + t.byClass.unreachable + t.slow) / t.attempts : 0,
     expectedFailureRatio: f.expectedFailureRatio ?? null,
     pValue: f.pValue ?? null,
+    recovered: f.recovered ?? false,
     reasons: t.reasons,
     nodes: {},
     announcerNode: placement?.announcerNode ?? null,

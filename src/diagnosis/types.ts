@@ -51,6 +51,8 @@ export interface Diagnosis {
   expectedFailureRatio: number | null;
   /** The p-value of the node split (chance that healthy suspected nodes served none of the successes), when computed. */
   pValue: number | null;
+  /** The last attempts all succeeded, too many for the failure rate before them: the problem stopped. */
+  recovered: boolean;
   reasons: Record<string, number>;
   nodes: Record<string, DiagnosisNodeStats>;
   announcerNode: string | null;

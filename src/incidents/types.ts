@@ -33,7 +33,20 @@ export interface Incident {
   updatedAt: string;
   resolvedAt: string | null;
   /** Filled on resolve: how the recovery was verified. */
-  verification?: { attemptsSince: number; nodesServing: string[]; nodesNotServing: string[]; allNodesServed: boolean };
+  verification?: {
+    attemptsSince: number;
+    nodesServing: string[];
+    nodesNotServing: string[];
+    allNodesServed: boolean;
+    /** backend_identity: successes named their node; failure_ratio: only the ratio could be checked; none: not verified. */
+    verifiedBy?: 'backend_identity' | 'failure_ratio' | 'none';
+  };
+  /** Why it was resolved: the failures stopped, or the target left the configuration / discovery. */
+  resolvedReason?: 'recovered' | 'target_removed';
+  /** Candidate nodes when the evidence cannot isolate one (no backend identity). */
+  candidateNodes?: string[];
+  /** How node-level evidence was obtained: responses named their backend, or not. */
+  identity?: 'backend' | 'none';
 }
 
 export type IncidentEventType = 'open' | 'update' | 'reminder' | 'resolved';

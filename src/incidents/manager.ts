@@ -1,0 +1,325 @@
+/**
+ * The incident lifecycle, one open incident per target at a time (its kind may change: a refined verdict updates the
+ * same incident instead of raising a second alert):
+ * - open: a verdict (kind, confidence >= minConfidence) holds continuously for openAfter;
+ * - update: another kind or another set of suspected nodes holds for openAfter;
+ * - resolve: the failure ratio (impaired ratio for packet_loss) stays below resolveBelow for resolveAfter, and with
+ *   backend identity every node with endpoints has served a success since (checked up to 3 x resolveAfter);
+ * - remind: every repeatInterval while open.
+ * A target that leaves the configuration or discovery has its open incident resolved as `target_removed` (so every
+ * sink closes its alert) by retainTargets(); incidents are persisted atomically and restored by load().
+ */
+import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
+import type { TargetConfig } from '../config/targets.js';
+import type { Diagnosis } from '../diagnosis/types.js';
+import type { Clock } from '../lib/clock.js';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { applyDiagnosis, newIncident } from './record.js';
+import { IncidentStore } from './store.js';
+import { INCIDENT_KINDS, type Incident, type IncidentEvent, type IncidentEventType, type IncidentKind } from './types.js';
+
+export interface IncidentManagerOptions {
+  /** Directory of the incident records, e.g. join(state.dir, 'incidents'). */
+  dir: string;
+  clock: Clock;
+  config: DiagnosisConfig;
+  logger: Logger;
+}
+
+export interface UpdateStats {
+  /** Seq of the target's newest attempt; defaults to diagnosis.lastSeq. Counts attempts for the verification. */
+  seq?: number;
+}
+
+interface Entry {
+  incident: Incident;
+  lastNotifiedAt: number;
+  persistedAt: number;
+}
+
+interface TargetState {
+  /** The kind holding at confidence, since when. */
+  holding?: { kind: IncidentKind; since: number };
+  /** For an open incident: a different kind or node set holding, since when. */
+  change?: { key: string; since: number };
+  resolveSince?: number;
+  resolveSeq?: number;
+}
+
+/** Numbers of an open incident are refreshed on disk at most this often between events. */
+const REFRESH_PERSIST_MS = 60_000;
+/** Resolution waits for every node with endpoints to serve again, but not longer than this many resolveAfter. */
+const VERIFY_WAIT_FACTOR = 3;
+
+export class IncidentManager {
+  private readonly store: IncidentStore;
+  private readonly byId = new Map<string, Entry>();
+  private readonly openByTarget = new Map<string, string>();
+  private readonly state = new Map<string, TargetState>();
+  private readonly known = new Set<string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private config: DiagnosisConfig;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(opts: IncidentManagerOptions) {
+    this.clock = opts.clock;
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.store = new IncidentStore(opts.dir, opts.logger);
+  }
+
+  /** Restores open and recently resolved incidents; drops (and deletes) resolved ones older than keepResolved. */
+  async load(): Promise<void> {
+    const now = this.clock.now();
+    for (const rec of await this.store.loadAll(now)) {
+      const inc = rec.incident;
+      if (inc.status === 'resolved' && now - Date.parse(inc.resolvedAt ?? inc.updatedAt) > this.config.keepResolvedMs) {
+        await this.store.remove(inc.id).catch(() => {});
+        continue;
+      }
+      if (inc.status === 'open') {
+        const other = this.openByTarget.get(inc.target);
+        // Two open records for one target cannot be produced by this manager; keep the newer one open.
+        if (other && this.byId.get(other)!.incident.startedAt > inc.startedAt) continue;
+        this.openByTarget.set(inc.target, inc.id);
+        this.known.add(inc.target);
+      }
+      this.byId.set(inc.id, { incident: inc, lastNotifiedAt: rec.lastNotifiedAt, persistedAt: now });
+    }
+    this.logger.info('incidents restored', { open: this.openByTarget.size, total: this.byId.size });
+  }
+
+  setConfig(config: DiagnosisConfig): void {
+    this.config = config;
+  }
+
+  /** Drives the state machine of one target with its newest diagnosis; returns the events to notify (already persisted). */
+  update(target: TargetConfig, d: Diagnosis, stats: UpdateStats = {}): Promise<IncidentEvent[]> {
+    return this.exclusive(target.name, () => this.step(target, d, stats.seq ?? d.lastSeq));
+  }
+
+  /**
+   * Resolves (as `target_removed`) the open incidents of targets not in `names`, and forgets their state. Call it
+   * after load() and on every config reload or discovery change.
+   */
+  async retainTargets(names: Iterable<string>): Promise<IncidentEvent[]> {
+    const keep = new Set(names);
+    const events: IncidentEvent[] = [];
+    for (const target of [...new Set([...this.openByTarget.keys(), ...this.known])]) {
+      if (keep.has(target)) continue;
+      events.push(...(await this.exclusive(target, () => this.removeTarget(target))));
+    }
+    return events;
+  }
+
+  /** Reminders and pruning for all targets, for a periodic timer (update() reminds too). */
+  async tick(): Promise<IncidentEvent[]> {
+    const events: IncidentEvent[] = [];
+    for (const target of [...this.openByTarget.keys()]) {
+      events.push(...(await this.exclusive(target, async () => {
+        const e = this.openEntry(target);
+        return e ? this.remindIfDue(e, this.clock.now()) : [];
+      })));
+    }
+    await this.prune(this.clock.now());
+    return events;
+  }
+
+  /** Open incidents first (newest first), then recently resolved ones; copies. */
+  list(opts: { includeResolved?: boolean } = {}): Incident[] {
+    const all = [...this.byId.values()].map((e) => e.incident).filter((i) => opts.includeResolved !== false || i.status === 'open');
+    return all
+      .sort((a, b) => (a.status === b.status ? b.startedAt.localeCompare(a.startedAt) : a.status === 'open' ? -1 : 1))
+      .map((i) => structuredClone(i));
+  }
+
+  get(id: string): Incident | undefined {
+    const e = this.byId.get(id);
+    return e ? structuredClone(e.incident) : undefined;
+  }
+
+  /** The open incident of a target, if any (a copy). */
+  openFor(target: string): Incident | undefined {
+    const e = this.openEntry(target);
+    return e ? structuredClone(e.incident) : undefined;
+  }
+
+  /** Targets the manager knows (diagnosed or with an open incident): what the metrics report. */
+  knownTargets(): string[] {
+    return [...this.known].sort();
+  }
+
+  private async step(target: TargetConfig, d: Diagnosis, seq: number): Promise<IncidentEvent[]> {
+    const cfg = this.config;
+    const now = this.clock.now();
+    this.known.add(target.name);
+    const st = this.targetState(target.name);
+    const kind = holdingKind(d, cfg);
+    if (kind) {
+      if (st.holding?.kind !== kind) st.holding = { kind, since: now };
+    } else st.holding = undefined;
+
+    const entry = this.openEntry(target.name);
+    if (!entry) {
+      st.change = undefined;
+      st.resolveSince = st.resolveSeq = undefined;
+      if (kind && now - st.holding!.since >= cfg.openAfterMs) {
+        const inc = newIncident(target, d, kind, now, cfg);
+        const e: Entry = { incident: inc, lastNotifiedAt: now, persistedAt: now };
+        await this.persist(e, now);
+        this.byId.set(inc.id, e);
+        this.openByTarget.set(target.name, inc.id);
+        st.holding = { kind, since: now };
+        this.logger.warn('incident opened', { target: target.name, id: inc.id, kind, suspectedNodes: inc.suspectedNodes, confidence: inc.confidence });
+        return [event('open', inc, now)];
+      }
+      return [];
+    }
+
+    const inc = entry.incident;
+    const events: IncidentEvent[] = [];
+    if (kind) {
+      const key = `${kind}|${[...d.suspectedNodes].sort().join(',')}`;
+      const current = `${inc.kind}|${[...inc.suspectedNodes].sort().join(',')}`;
+      if (key === current) {
+        st.change = undefined;
+        applyDiagnosis(inc, target, d, kind, now, cfg);
+        if (now - entry.persistedAt >= REFRESH_PERSIST_MS) await this.persist(entry, now);
+      } else {
+        if (st.change?.key !== key) st.change = { key, since: now };
+        if (now - st.change.since >= cfg.openAfterMs) {
+          const before = { kind: inc.kind, suspectedNodes: inc.suspectedNodes };
+          applyDiagnosis(inc, target, d, kind, now, cfg);
+          entry.lastNotifiedAt = now;
+          await this.persist(entry, now);
+          st.change = undefined;
+          this.logger.warn('incident updated', { target: target.name, id: inc.id, from: before, kind: inc.kind, suspectedNodes: inc.suspectedNodes });
+          events.push(event('update', inc, now));
+        }
+      }
+    } else st.change = undefined;
+
+    const resolved = await this.maybeResolve(entry, d, kind, seq, now);
+    if (resolved) return [...events, resolved];
+    return [...events, ...(await this.remindIfDue(entry, now))];
+  }
+
+  private async maybeResolve(entry: Entry, d: Diagnosis, kind: IncidentKind | undefined, seq: number, now: number): Promise<IncidentEvent | undefined> {
+    const cfg = this.config;
+    const inc = entry.incident;
+    const st = this.targetState(inc.target);
+    // Too few attempts say nothing either way: the timer neither starts nor resets.
+    if (d.attempts < cfg.minAttempts && !d.recovered) return undefined;
+    const ratio = d.recovered ? 0 : inc.kind === 'packet_loss' ? d.impairedRatio : d.failureRatio;
+    if (ratio >= cfg.resolveBelow || kind === inc.kind) {
+      st.resolveSince = st.resolveSeq = undefined;
+      return undefined;
+    }
+    if (st.resolveSince === undefined) {
+      st.resolveSince = now;
+      st.resolveSeq = seq;
+    }
+    const waited = now - st.resolveSince;
+    if (waited < cfg.resolveAfterMs) return undefined;
+    const v = verification(d, st.resolveSince, seq - st.resolveSeq!);
+    // With identity, wait (bounded) until every node with endpoints has served again: the guide's "test multiple times".
+    if (v.verifiedBy === 'backend_identity' && !v.allNodesServed && waited < cfg.resolveAfterMs * VERIFY_WAIT_FACTOR) return undefined;
+    inc.status = 'resolved';
+    inc.resolvedAt = new Date(now).toISOString();
+    inc.updatedAt = inc.resolvedAt;
+    inc.resolvedReason = 'recovered';
+    inc.verification = v;
+    await this.persist(entry, now);
+    this.openByTarget.delete(inc.target);
+    st.resolveSince = st.resolveSeq = undefined;
+    st.holding = undefined;
+    this.logger.info('incident resolved', { target: inc.target, id: inc.id, kind: inc.kind, verification: v });
+    return event('resolved', inc, now);
+  }
+
+  private async remindIfDue(entry: Entry, now: number): Promise<IncidentEvent[]> {
+    if (entry.incident.status !== 'open' || now - entry.lastNotifiedAt < this.config.repeatIntervalMs) return [];
+    entry.lastNotifiedAt = now;
+    await this.persist(entry, now);
+    return [event('reminder', entry.incident, now)];
+  }
+
+  private async removeTarget(target: string): Promise<IncidentEvent[]> {
+    this.state.delete(target);
+    this.known.delete(target);
+    const entry = this.openEntry(target);
+    if (!entry) return [];
+    const now = this.clock.now();
+    const inc = entry.incident;
+    inc.status = 'resolved';
+    inc.resolvedAt = new Date(now).toISOString();
+    inc.updatedAt = inc.resolvedAt;
+    inc.resolvedReason = 'target_removed';
+    inc.verification = { attemptsSince: 0, nodesServing: [], nodesNotServing: [], allNodesServed: false, verifiedBy: 'none' };
+    await this.persist(entry, now);
+    this.openByTarget.delete(target);
+    this.logger.info('incident closed: target removed', { target, id: inc.id });
+    return [event('resolved', inc, now)];
+  }
+
+  private async prune(now: number): Promise<void> {
+    for (const [id, e] of this.byId) {
+      const inc = e.incident;
+      if (inc.status !== 'resolved' || now - Date.parse(inc.resolvedAt!) <= this.config.keepResolvedMs) continue;
+      this.byId.delete(id);
+      await this.store.remove(id).catch((err) => this.logger.warn('could not delete an old incident record', { id, error: errorMessage(err) }));
+    }
+  }
+
+  private async persist(e: Entry, now: number): Promise<void> {
+    await this.store.save({ incident: e.incident, lastNotifiedAt: e.lastNotifiedAt });
+    e.persistedAt = now;
+  }
+
+  private openEntry(target: string): Entry | undefined {
+    const id = this.openByTarget.get(target);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  private targetState(target: string): TargetState {
+    let s = this.state.get(target);
+    if (!s) this.state.set(target, (s = {}));
+    return s;
+  }
+
+  /** Runs fn after every earlier call for the same target (async steps must not interleave). */
+  private exclusive<T>(target: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(target) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    const tail = next.catch(() => {});
+    this.locks.set(target, tail);
+    void tail.then(() => {
+      if (this.locks.get(target) === tail) this.locks.delete(target);
+    });
+    return next;
+  }
+}
+
+function holdingKind(d: Diagnosis, cfg: DiagnosisConfig): IncidentKind | undefined {
+  const k = d.verdict as IncidentKind;
+  return INCIDENT_KINDS.includes(k) && d.confidence >= cfg.minConfidence ? k : undefined;
+}
+
+function verification(d: Diagnosis, since: number, attemptsSince: number): NonNullable<Incident['verification']> {
+  if (d.identity !== 'backend' || !d.placementKnown) {
+    return { attemptsSince, nodesServing: [], nodesNotServing: [], allNodesServed: false, verifiedBy: 'failure_ratio' };
+  }
+  const serving: string[] = [];
+  const notServing: string[] = [];
+  for (const [n, s] of Object.entries(d.nodes)) {
+    if (s.endpoints <= 0) continue;
+    (s.lastSuccessAt !== null && s.lastSuccessAt >= since ? serving : notServing).push(n);
+  }
+  return { attemptsSince, nodesServing: serving.sort(), nodesNotServing: notServing.sort(), allNodesServed: notServing.length === 0, verifiedBy: 'backend_identity' };
+}
+
+function event(type: IncidentEventType, incident: Incident, at: number): IncidentEvent {
+  return { type, incident: structuredClone(incident), at };
+}
