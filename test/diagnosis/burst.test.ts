@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DIAGNOSIS_DEFAULTS } from '../../src/config/sections/diagnosis.js';
+import { BurstPlanner } from '../../src/diagnosis/burst.js';
+import type { Attempt } from '../../src/history/attempt.js';
+import { run, Stream, T0 } from './helpers.js';
+
+const cfg = { ...DIAGNOSIS_DEFAULTS, burst: { count: 5, spacingMs: 200, cooldownMs: 60_000, maxConcurrent: 2 } };
+const one = (p: string): Attempt => new Stream().add(p).attempts[0]!;
+const burstAttempt = (): Attempt => ({ ...one('1'), burst: true });
+
+describe('BurstPlanner', () => {
+  it('asks for a burst when a target starts failing, then respects the cooldown', () => {
+    const b = new BurstPlanner(cfg);
+    expect(b.plan({ target: 'web', attempt: one('1'), now: T0 })).toBeUndefined();
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 })).toEqual({ count: 5, spacingMs: 200 });
+    expect(b.isBursting('web', T0)).toBe(true);
+    // The burst's own attempts never trigger another one; five of them end it.
+    for (let i = 0; i < 5; i++) expect(b.plan({ target: 'web', attempt: { ...one('X'), burst: true }, now: T0 + i * 200 })).toBeUndefined();
+    expect(b.isBursting('web', T0 + 1000)).toBe(false);
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 + 59_999 })).toBeUndefined();
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 + 60_000 })).toEqual({ count: 5, spacingMs: 200 });
+  });
+
+  it('also triggers on a slow connect, never on a stalled attempt', () => {
+    const b = new BurstPlanner(cfg);
+    expect(b.plan({ target: 'a', attempt: { ...one('X'), stalled: true }, now: T0 })).toBeUndefined();
+    expect(b.plan({ target: 'a', attempt: one('S'), now: T0 })).toBeDefined();
+  });
+
+  it('caps concurrent bursts across targets', () => {
+    const b = new BurstPlanner(cfg);
+    expect(b.plan({ target: 'a', attempt: one('X'), now: T0 })).toBeDefined();
+    expect(b.plan({ target: 'b', attempt: one('X'), now: T0 })).toBeDefined();
+    expect(b.plan({ target: 'c', attempt: one('X'), now: T0 })).toBeUndefined();
+    expect(b.activeCount(T0)).toBe(2);
+    for (let i = 0; i < 5; i++) b.plan({ target: 'a', attempt: burstAttempt(), now: T0 + 100 });
+    expect(b.plan({ target: 'c', attempt: one('X'), now: T0 + 200 })).toBeDefined();
+  });
+
+  it('ends a burst by its deadline even when its attempts never arrive', () => {
+    const b = new BurstPlanner(cfg);
+    b.plan({ target: 'a', attempt: one('X'), now: T0, timeoutMs: 2000 });
+    expect(b.isBursting('a', T0 + 5 * 2000)).toBe(true);
+    expect(b.isBursting('a', T0 + 5 * 2000 + 200)).toBe(false);
+  });
+
+  it('releases a burst the scheduler refused, without starting the cooldown', () => {
+    const b = new BurstPlanner(cfg);
+    b.plan({ target: 'a', attempt: one('X'), now: T0 });
+    b.accepted('a', 0);
+    expect(b.activeCount(T0)).toBe(0);
+    expect(b.plan({ target: 'a', attempt: one('X'), now: T0 + 1 })).toBeDefined();
+  });
+
+  it('does not burst when the verdict is already confident', () => {
+    const b = new BurstPlanner(cfg);
+    const d = run(new Stream().add('1X3', 12));
+    expect(d.verdict).toBe('asymmetric_routing');
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0, diagnosis: d })).toBeUndefined();
+    const early = run(new Stream().add('1X3', 8));
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0, diagnosis: early })).toBeDefined();
+  });
+
+  it('is off with maxConcurrent 0', () => {
+    const b = new BurstPlanner({ ...cfg, burst: { ...cfg.burst, maxConcurrent: 0 } });
+    expect(b.plan({ target: 'a', attempt: one('X'), now: T0 })).toBeUndefined();
+  });
+});
