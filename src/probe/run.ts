@@ -70,7 +70,7 @@ export class ProbeRun {
       this.connectMs = performance.now() - this.t0;
       this.sourcePort = s.localPort;
       this.remoteAddress = s.remoteAddress ?? this.remoteAddress;
-      if (tls) this.startTls(s, tls);
+      if (tls) this.startTls(s, address, tls);
       else this.ready(s);
     });
   }
@@ -110,10 +110,11 @@ export class ProbeRun {
     this.remoteAddress = address;
   };
 
-  private startTls(raw: Socket, opts: RunTls): void {
+  private startTls(raw: Socket, address: string, opts: RunTls): void {
     this.phase = 'tls';
     this.tlsStart = performance.now();
-    const t: TLSSocket = tlsConnect({ socket: raw, servername: opts.servername, ca: opts.ca, rejectUnauthorized: opts.rejectUnauthorized });
+    // host: the name verified when there is no servername (an IP address checks the IP SAN).
+    const t: TLSSocket = tlsConnect({ socket: raw, host: address, servername: opts.servername, ca: opts.ca, rejectUnauthorized: opts.rejectUnauthorized });
     this.socket = t;
     t.on('error', this.onError);
     t.once('secureConnect', () => {
