@@ -53,13 +53,13 @@ export class IncidentStore {
   }
 
   /** Writes one record atomically; writes of the same id are serialized in call order. */
-  save(rec: StoredIncident): Promise<void> {
+  async save(rec: StoredIncident): Promise<void> {
     const id = rec.incident.id;
     assertSafeId(id);
     return this.serialize(id, () => this.writeAtomic(`${id}.json`, JSON.stringify({ version: 1, ...rec } satisfies FileV1, null, 2) + '\n'));
   }
 
-  remove(id: string): Promise<void> {
+  async remove(id: string): Promise<void> {
     assertSafeId(id);
     return this.serialize(id, () => unlink(join(this.dir, `${id}.json`)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;

@@ -1,0 +1,237 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../../src/config/sections/diagnosis.js';
+import type { Diagnosis } from '../../src/diagnosis/types.js';
+import { IncidentManager } from '../../src/incidents/manager.js';
+import { IncidentMetrics } from '../../src/incidents/metrics.js';
+import type { IncidentEvent } from '../../src/incidents/types.js';
+import { FakeClock } from '../../src/lib/fake-clock.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { run, Stream, web } from '../diagnosis/helpers.js';
+
+const cfg: DiagnosisConfig = { ...DIAGNOSIS_DEFAULTS, openAfterMs: 30_000, resolveAfterMs: 120_000, repeatIntervalMs: 3_600_000, keepResolvedMs: 86_400_000 };
+const S = 1000;
+
+function nodes(lastSuccessAt: number | null, node2: number | null = lastSuccessAt) {
+  return {
+    'node-1': { endpoints: 1, successes: 41, failures: 0, lastSuccessAt },
+    'node-2': { endpoints: 1, successes: node2 === null ? 0 : 10, failures: node2 === null ? 40 : 0, lastSuccessAt: node2 },
+    'node-3': { endpoints: 1, successes: 39, failures: 0, lastSuccessAt },
+  };
+}
+
+/** The asymmetric verdict of the issue's example record. */
+function asym(over: Partial<Diagnosis> = {}): Diagnosis {
+  return {
+    target: 'web', verdict: 'asymmetric_routing', confidence: 0.99995, suspectedNodes: ['node-2'], candidateNodes: ['node-2'], identity: 'backend',
+    attempts: 120, failures: 40, successes: 80, slowConnects: 0, failureRatio: 40 / 120, impairedRatio: 40 / 120, expectedFailureRatio: 1 / 3,
+    pValue: 5e-5, recovered: false, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
+    externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, otherView: 0 }, viewVersion: 'v1',
+    summary: 'web: 33% of connections time out, only to backends on node-2', evidence: ['node-2 served none of the last 80 successes'],
+    remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, ...over,
+  };
+}
+
+function healthy(lastSuccessAt: number, over: Partial<Diagnosis> = {}): Diagnosis {
+  return asym({
+    verdict: 'healthy', confidence: 1, suspectedNodes: [], candidateNodes: [], failures: 0, successes: 120, failureRatio: 0, impairedRatio: 0,
+    expectedFailureRatio: null, pValue: null, reasons: {}, nodes: nodes(lastSuccessAt), summary: 'web: healthy', evidence: [], remediation: [], ...over,
+  });
+}
+
+describe('IncidentManager', () => {
+  let dir: string;
+  let clock: FakeClock;
+  let m: IncidentManager;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vipwatch-incidents-'));
+    clock = new FakeClock();
+    m = manager();
+    await m.load();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function manager(config = cfg) {
+    return new IncidentManager({ dir, clock, config, logger: silentLogger });
+  }
+
+  /** Feeds the same diagnosis every `step` ms for `ms`; returns the events. */
+  async function feed(mgr: IncidentManager, d: (now: number) => Diagnosis, ms: number, step = 2 * S): Promise<IncidentEvent[]> {
+    const events: IncidentEvent[] = [];
+    for (let t = 0; t < ms; t += step) {
+      events.push(...(await mgr.update(web, d(clock.now()))));
+      await clock.advance(step);
+    }
+    return events;
+  }
+
+  async function openOne(): Promise<IncidentEvent> {
+    const ev = await feed(m, () => asym(), 32 * S);
+    expect(ev.map((e) => e.type)).toEqual(['open']);
+    return ev[0]!;
+  }
+
+  it('opens once a verdict has held for openAfter, with the public record, persisted', async () => {
+    const before = await feed(m, () => asym(), 30 * S);
+    expect(before).toEqual([]);
+    const [e] = await m.update(web, asym());
+    expect(e!.type).toBe('open');
+    const inc = e!.incident;
+    expect(Object.keys(inc).sort()).toEqual(expect.arrayContaining([
+      'id', 'status', 'kind', 'severity', 'target', 'address', 'port', 'service', 'announcerNode', 'suspectedNodes', 'confidence', 'failureRatio',
+      'expectedFailureRatio', 'attempts', 'failures', 'reasons', 'nodes', 'summary', 'evidence', 'remediation', 'startedAt', 'updatedAt', 'resolvedAt',
+    ]));
+    expect(inc).toMatchObject({
+      status: 'open', kind: 'asymmetric_routing', severity: 'critical', target: 'web', address: '192.0.2.100', port: 80, service: 'default/web',
+      announcerNode: 'node-1', suspectedNodes: ['node-2'], confidence: 0.99995, failureRatio: 0.3333, expectedFailureRatio: 0.3333, attempts: 120,
+      failures: 40, reasons: { connect_timeout: 40 }, resolvedAt: null, startedAt: new Date(clock.now()).toISOString(),
+    });
+    expect(inc.nodes['node-2']).toEqual({ endpoints: 1, successes: 0, failures: 40 });
+    expect(inc.id).toMatch(/^web-20260101T000030Z-[0-9a-f]{8}$/);
+    expect(JSON.parse(readFileSync(join(dir, `${inc.id}.json`), 'utf8')).incident).toEqual(inc);
+    expect(m.list()).toEqual([inc]);
+  });
+
+  it('does not open on a verdict that keeps coming and going (no flapping)', async () => {
+    const ev = await feed(m, (now) => (Math.floor(now / (20 * S)) % 2 === 0 ? asym() : healthy(now)), 600 * S);
+    expect(ev).toEqual([]);
+  });
+
+  it('does not open below minConfidence', async () => {
+    expect(await feed(m, () => asym({ confidence: 0.85 }), 120 * S)).toEqual([]);
+  });
+
+  it('updates the same incident when the suspected nodes or the kind change and hold', async () => {
+    const open = await openOne();
+    // A different node set for less than openAfter changes nothing.
+    expect(await feed(m, () => asym({ suspectedNodes: ['node-2', 'node-3'] }), 20 * S)).toEqual([]);
+    expect(await feed(m, () => asym(), 10 * S)).toEqual([]);
+    const ev = await feed(m, () => asym({ suspectedNodes: ['node-2', 'node-3'], expectedFailureRatio: 2 / 3 }), 32 * S);
+    expect(ev.map((e) => e.type)).toEqual(['update']);
+    expect(ev[0]!.incident).toMatchObject({ id: open.incident.id, suspectedNodes: ['node-2', 'node-3'], expectedFailureRatio: 0.6667 });
+    const kind = await feed(m, () => asym({ verdict: 'vip_unreachable', suspectedNodes: [], failureRatio: 1 }), 32 * S);
+    expect(kind.map((e) => e.type)).toEqual(['update']);
+    expect(kind[0]!.incident).toMatchObject({ id: open.incident.id, kind: 'vip_unreachable', severity: 'critical' });
+    expect(m.list({ includeResolved: false })).toHaveLength(1);
+  });
+
+  it('resolves only after the failure ratio stayed under resolveBelow for resolveAfter, and records the verification', async () => {
+    const open = await openOne();
+    // The verdict still holds: never resolves, whatever the time.
+    expect(await feed(m, () => asym(), 300 * S)).toEqual([]);
+    // Below the threshold for 100 s, then a relapse: the timer restarts (hysteresis).
+    let t0 = clock.now();
+    expect(await feed(m, (now) => healthy(now, { failureRatio: 0.01, lastSeq: 200 }), 100 * S)).toEqual([]);
+    expect(await feed(m, (now) => healthy(now, { verdict: 'insufficient_data', confidence: 0, failureRatio: 0.1 }), 4 * S)).toEqual([]);
+    t0 = clock.now();
+    const ev = await feed(m, (now) => healthy(now, { failureRatio: 0.01, lastSeq: 300 + (now - t0) / (2 * S) }), 122 * S);
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+    const inc = ev[0]!.incident;
+    expect(inc).toMatchObject({ id: open.incident.id, status: 'resolved', resolvedReason: 'recovered', resolvedAt: new Date(clock.now() - 2 * S).toISOString() });
+    expect(inc.verification).toEqual({ attemptsSince: 60, nodesServing: ['node-1', 'node-2', 'node-3'], nodesNotServing: [], allNodesServed: true, verifiedBy: 'backend_identity' });
+    expect(m.openFor('web')).toBeUndefined();
+    expect(m.list()[0]!.status).toBe('resolved');
+  });
+
+  it('waits (bounded) for every node with endpoints to serve again before resolving', async () => {
+    await openOne();
+    const t0 = clock.now();
+    // node-2 has not served since before the fix window.
+    const ev = await feed(m, (now) => healthy(now, { nodes: nodes(now, t0 - 1) }), 400 * S);
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+    expect(ev[0]!.at - t0).toBe(3 * cfg.resolveAfterMs);
+    expect(ev[0]!.incident.verification).toMatchObject({ nodesNotServing: ['node-2'], allNodesServed: false });
+  });
+
+  it('records a ratio-only verification without backend identity', async () => {
+    await openOne();
+    const ev = await feed(m, (now) => healthy(now, { identity: 'none' }), 124 * S);
+    expect(ev[0]!.incident.verification).toMatchObject({ verifiedBy: 'failure_ratio', nodesServing: [] });
+  });
+
+  it('neither starts nor resets the resolve timer on too few attempts', async () => {
+    await openOne();
+    expect(await feed(m, (now) => healthy(now), 60 * S)).toEqual([]);
+    expect(await feed(m, (now) => healthy(now, { verdict: 'insufficient_data', attempts: 5, failureRatio: 0.6 }), 40 * S)).toEqual([]);
+    const ev = await feed(m, (now) => healthy(now), 22 * S);
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+  });
+
+  it('uses the impaired ratio (slow connects too) to resolve packet loss', async () => {
+    const loss = (over: Partial<Diagnosis> = {}) => asym({ verdict: 'packet_loss', confidence: 0.99, suspectedNodes: [], failureRatio: 0.01, impairedRatio: 0.2, ...over });
+    await feed(m, () => loss(), 32 * S);
+    expect(m.openFor('web')?.kind).toBe('packet_loss');
+    expect(await feed(m, (now) => healthy(now, { failureRatio: 0.005, impairedRatio: 0.1 }), 200 * S)).toEqual([]);
+    const ev = await feed(m, (now) => healthy(now, { failureRatio: 0.005, impairedRatio: 0.01 }), 122 * S);
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+  });
+
+  it('reminds every repeatInterval while open', async () => {
+    await openOne();
+    const ev = await feed(m, () => asym(), 3_600_000 + 2 * S, 60 * S);
+    expect(ev.map((e) => e.type)).toEqual(['reminder']);
+    clock.jump(3_600_000);
+    expect((await m.tick()).map((e) => e.type)).toEqual(['reminder']);
+    expect(await m.tick()).toEqual([]);
+  });
+
+  it('restores open incidents after a restart, which still resolve; keeps resolved ones for keepResolved', async () => {
+    const open = await openOne();
+    const m2 = manager();
+    await m2.load();
+    expect(m2.openFor('web')).toEqual(open.incident);
+    const ev = await feed(m2, (now) => healthy(now), 122 * S);
+    expect(ev.map((e) => [e.type, e.incident.id])).toEqual([['resolved', open.incident.id]]);
+    const m3 = manager();
+    await m3.load();
+    expect(m3.list().map((i) => i.status)).toEqual(['resolved']);
+    expect(m3.list({ includeResolved: false })).toEqual([]);
+    clock.jump(cfg.keepResolvedMs + 1);
+    await m3.tick();
+    expect(m3.list()).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('resolves the open incident of a target that left the configuration', async () => {
+    await openOne();
+    expect(await m.retainTargets(['web', 'other'])).toEqual([]);
+    const ev = await m.retainTargets(['other']);
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+    expect(ev[0]!.incident).toMatchObject({ status: 'resolved', resolvedReason: 'target_removed', verification: { verifiedBy: 'none', attemptsSince: 0 } });
+    expect(m.knownTargets()).toEqual([]);
+  });
+
+  it('does not open twice when updates of one target overlap', async () => {
+    await feed(m, () => asym(), 30 * S);
+    const all = await Promise.all([m.update(web, asym()), m.update(web, asym()), m.update(web, asym())]);
+    expect(all.flat().map((e) => e.type)).toEqual(['open']);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+  });
+
+  it('opens from real diagnoses of a stream', async () => {
+    const s = new Stream().add('1X3', 12);
+    const ev = await feed(m, () => run(s), 32 * S);
+    expect(ev[0]!.incident).toMatchObject({ kind: 'asymmetric_routing', suspectedNodes: ['node-2'], attempts: 36, failures: 12 });
+    expect(ev[0]!.incident.remediation.join('\n')).toContain('rp_filter');
+  });
+
+  it('exports vipwatch_incident_open and vipwatch_diagnosis_confidence', async () => {
+    const registry = new Registry();
+    const metrics = new IncidentMetrics(registry, m);
+    await openOne();
+    metrics.recordDiagnosis(asym());
+    const text = await registry.metrics();
+    expect(text).toContain('vipwatch_incident_open{target="web",kind="asymmetric_routing"} 1');
+    expect(text).toContain('vipwatch_incident_open{target="web",kind="packet_loss"} 0');
+    expect(text).toContain('vipwatch_diagnosis_confidence{target="web",kind="asymmetric_routing"} 0.99995');
+    expect(text).toContain('vipwatch_diagnosis_confidence{target="web",kind="vip_unreachable"} 0');
+    metrics.forget('web');
+    await m.retainTargets([]);
+    const after = await registry.metrics();
+    expect(after).not.toContain('target="web"');
+  });
+});

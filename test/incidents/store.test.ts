@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IncidentManager } from '../../src/incidents/manager.js';
+import { IncidentStore } from '../../src/incidents/store.js';
+import type { Incident } from '../../src/incidents/types.js';
+import { DIAGNOSIS_DEFAULTS } from '../../src/config/sections/diagnosis.js';
+import { FakeClock } from '../../src/lib/fake-clock.js';
+import { createLogger, silentLogger } from '../../src/lib/logger.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function incident(id: string, over: Partial<Incident> = {}): Incident {
+  const t = new Date(Date.UTC(2026, 0, 1)).toISOString();
+  return {
+    id, status: 'open', kind: 'asymmetric_routing', severity: 'critical', target: 'web', address: '192.0.2.100', port: 80, service: 'default/web',
+    announcerNode: 'node-1', suspectedNodes: ['node-2'], confidence: 0.9999, failureRatio: 0.33, expectedFailureRatio: 0.33, attempts: 120, failures: 40,
+    reasons: { connect_timeout: 40 }, nodes: {}, summary: 's', evidence: [], remediation: [], startedAt: t, updatedAt: t, resolvedAt: null, ...over,
+  };
+}
+
+describe('IncidentStore', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vipwatch-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('round-trips records and leaves no temp file behind', async () => {
+    const s = new IncidentStore(dir, silentLogger);
+    await s.save({ incident: incident('a-1'), lastNotifiedAt: 5 });
+    await s.save({ incident: incident('a-1', { summary: 'second' }), lastNotifiedAt: 6 });
+    expect(readdirSync(dir)).toEqual(['a-1.json']);
+    expect(await s.loadAll(0)).toEqual([{ incident: incident('a-1', { summary: 'second' }), lastNotifiedAt: 6 }]);
+  });
+
+  it('keeps call order for concurrent writes of one record', async () => {
+    const s = new IncidentStore(dir, silentLogger);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => s.save({ incident: incident('a-1', { attempts: i }), lastNotifiedAt: i })));
+    expect((await s.loadAll(0))[0]!.incident.attempts).toBe(19);
+  });
+
+  it('ignores (and deletes) a partial temp file, and moves an unreadable record aside', async () => {
+    const lines: string[] = [];
+    const s = new IncidentStore(dir, createLogger({ write: (l) => lines.push(l) }));
+    await s.save({ incident: incident('good'), lastNotifiedAt: 1 });
+    writeFileSync(join(dir, '.good.json.4242.7.tmp'), '{"version":1,"incident":{"id":"go');
+    writeFileSync(join(dir, 'torn.json'), '{"version":1,"incident":');
+    writeFileSync(join(dir, 'alien.json'), JSON.stringify({ version: 1, incident: { id: '../x', target: 'web' } }));
+    const loaded = await s.loadAll(123);
+    expect(loaded.map((r) => r.incident.id)).toEqual(['good']);
+    expect(readdirSync(dir).sort()).toEqual(['alien.json.corrupt-123', 'good.json', 'torn.json.corrupt-123']);
+    expect(lines.filter((l) => l.includes('moved aside'))).toHaveLength(2);
+    expect(lines.some((l) => l.includes('partial incident write'))).toBe(true);
+  });
+
+  it('refuses ids that could escape the directory', async () => {
+    const s = new IncidentStore(dir, silentLogger);
+    await expect(s.save({ incident: incident('../evil'), lastNotifiedAt: 0 })).rejects.toMatchObject({ code: 'VIPWATCH_INCIDENT_ID' });
+  });
+
+  it('a manager restores the open incident written by a process killed with SIGKILL mid-write', async () => {
+    // Compile the store (and what it imports) to plain JS, run it in a child that rewrites one record as fast as it
+    // can, kill -9 it, then load with a fresh manager: the record is complete and still open.
+    const build = join(dir, 'build');
+    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/lib/errors.ts']) {
+      const out = ts.transpileModule(readFileSync(join(ROOT, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+      mkdirSync(dirname(join(build, f)), { recursive: true });
+      writeFileSync(join(build, f.replace(/\.ts$/, '.js')), out.outputText);
+    }
+    writeFileSync(join(build, 'package.json'), '{"type":"module"}');
+    const data = join(dir, 'incidents');
+    const inc = incident('web-20260101T000000Z-0badf00d');
+    writeFileSync(join(build, 'writer.js'), `
+      import { IncidentStore } from './src/incidents/store.js';
+      const store = new IncidentStore(${JSON.stringify(data)}, { warn() {}, error() {}, info() {}, debug() {} });
+      const base = ${JSON.stringify(inc)};
+      for (let i = 0; ; i++) {
+        await store.save({ incident: { ...base, attempts: i, evidence: Array(200).fill('x'.repeat(100)) }, lastNotifiedAt: i });
+        if (i === 20) process.stdout.write('ready\\n');
+      }`);
+    const child = spawn(process.execPath, [join(build, 'writer.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const m = new IncidentManager({ dir: data, clock: new FakeClock(), config: DIAGNOSIS_DEFAULTS, logger: silentLogger });
+    await m.load();
+    const restored = m.openFor('web')!;
+    expect(restored.id).toBe(inc.id);
+    expect(restored.attempts).toBeGreaterThanOrEqual(20);
+    expect(restored.evidence).toHaveLength(200);
+    expect(readdirSync(data).filter((f) => !f.startsWith('.'))).toEqual([`${inc.id}.json`]);
+    expect(readdirSync(data).some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+});
