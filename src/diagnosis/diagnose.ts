@@ -237,7 +237,7 @@ function asymmetric(c: Ctx): { finding?: Finding; evidence: string[] } {
     const split = nodeSplit(c, (a) => a.reason === 'connect_timeout', cfg.timeoutShare);
     if (!split) return { evidence };
     if (!split.holds) {
-      evidence.push(`Closest node split: ${list(split.nodes)} served none of the last ${split.successes} successes (p=${prob(split.p)}, ${prob(split.pEff)} given the failure count, needs < ${prob(cfg.pValue)}${split.ratioConsistent ? '' : '; too many failures for its share'}${split.interleaved ? '' : '; failures come in blocks'}).`);
+      evidence.push(`Closest node split: ${list(split.nodes)} served none of the last ${split.successes} successes (p=${prob(split.p)}, ${prob(split.pEff)} given the failure count, needs < ${prob(cfg.pValue)}${split.interleaved ? '' : '; failures come in blocks'}).`);
       return { evidence };
     }
     const sig = pathDropTest(c.used, c.tx, cfg.pValue, cfg.consistencyAlpha);
@@ -349,7 +349,7 @@ function lossFinding(c: Ctx): Finding | undefined {
 
 function nodeSplit(c: Ctx, isClassFailure: (a: Attempt) => boolean, classShare: number): NodeSplit | undefined {
   if (c.identity !== 'backend' || !c.placementKnown) return undefined;
-  return findNodeSplit(c.used, c.placement!, { pValue: c.cfg.pValue, alpha: c.cfg.consistencyAlpha, classShare, isClassFailure });
+  return findNodeSplit(c.used, c.placement!, { pValue: c.cfg.pValue, interleaveAlpha: c.cfg.pValue, classShare, isClassFailure });
 }
 
 function singleNode(c: Ctx): string | undefined {

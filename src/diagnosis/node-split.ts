@@ -4,9 +4,11 @@
  * that K served none of S successes is (1 - share(K))^S. The count starts after K's last success, so a fault that
  * began mid-window is judged on the attempts since it began. The failure count must fit too (fitRatio): random loss at
  * a lower rate than share(K) also leaves K silent for a while, but cannot explain share(K) of the attempts failing.
+ * Among the splits that hold, the one with the strongest evidence wins: when two of three nodes fail, {n2, n3} beats
+ * {n2} (more failures than share(n2) would give, and (1/3)^S falls much faster than (2/3)^S).
  */
 import type { Attempt } from '../history/attempt.js';
-import { binomUpperTail, runsClusteringP } from './stats.js';
+import { runsClusteringP } from './stats.js';
 import { shareOf, type Placement } from './sample.js';
 
 export interface NodeSplit {
@@ -22,9 +24,7 @@ export interface NodeSplit {
   failures: number;
   /** Failures of the class under test (timeouts, refusals, ...). */
   classFailures: number;
-  /** Not too many failures for share(K) (binomial upper tail at alpha): else a larger K explains them better. */
-  ratioConsistent: boolean;
-  /** Successes and failures interleave (runs test at alpha). */
+  /** Successes and failures interleave (runs test at the interleave level). */
   interleaved: boolean;
   /** Every condition holds at the configured bound. */
   holds: boolean;
@@ -32,15 +32,19 @@ export interface NodeSplit {
 
 export interface SplitOptions {
   pValue: number;
-  alpha: number;
+  /**
+   * Level of the runs test. The split itself already rules out an outage (every node stops serving), so this only
+   * rejects blatant blocks; a loose level would, over hundreds of evaluations, reject true splits by chance.
+   */
+  interleaveAlpha: number;
   /** Share of the failures that must be of the class under test. */
   classShare: number;
   isClassFailure(a: Attempt): boolean;
 }
 
 /**
- * Tries K = the nodes silent the longest (1, 2, ... nodes, never all) and returns the first K for which every
- * condition holds, or else the candidate with the smallest p (for evidence), or undefined when no split exists.
+ * Tries K = the nodes silent the longest (1, 2, ... nodes, never all) and returns the holding split with the smallest
+ * pEff, or else the candidate with the smallest pEff (for evidence), or undefined when no split exists.
  */
 export function findNodeSplit(attempts: readonly Attempt[], placement: Placement, opts: SplitOptions): NodeSplit | undefined {
   const nodes = Object.keys(placement.endpointsPerNode);
@@ -57,8 +61,7 @@ export function findNodeSplit(attempts: readonly Attempt[], placement: Placement
     const k = order.slice(0, j).sort();
     const start = last.get(order[j - 1]!)! + 1;
     const split = evaluate(attempts, start, k, shareOf(placement, k), opts);
-    if (split.holds) return split;
-    if (!best || split.pEff < best.pEff) best = split;
+    if (!best || (split.holds && !best.holds) || (split.holds === best.holds && split.pEff < best.pEff)) best = split;
   }
   return best;
 }
@@ -83,12 +86,11 @@ function evaluate(attempts: readonly Attempt[], start: number, k: string[], shar
   const n = seq.length;
   const p = Math.pow(1 - share, successes);
   const pEff = Math.min(1, p / fitRatio(failures, successes, share));
-  const ratioConsistent = n > 0 && binomUpperTail(failures, n, share) >= opts.alpha;
-  const interleaved = runsClusteringP(seq) >= opts.alpha;
+  const interleaved = runsClusteringP(seq) >= opts.interleaveAlpha;
   const classOk = failures > 0 && classFailures / failures >= opts.classShare;
   return {
-    nodes: k, share, p, pEff, attempts: n, successes, failures, classFailures, ratioConsistent, interleaved,
-    holds: pEff < opts.pValue && ratioConsistent && interleaved && classOk,
+    nodes: k, share, p, pEff, attempts: n, successes, failures, classFailures, interleaved,
+    holds: pEff < opts.pValue && interleaved && classOk,
   };
 }
 

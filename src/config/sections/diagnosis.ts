@@ -22,7 +22,11 @@ export interface DiagnosisConfig {
   minAttempts: number;
   /** False-alarm bound: `asymmetric_routing` (and node attribution) only when chance alone is below this. Default 1e-4. */
   pValue: number;
-  /** Significance of the consistency checks (failure ratio matches the share of the suspected nodes; failures interleave). Default 1e-3. */
+  /**
+   * Significance of the consistency checks: without backend identity, the failure ratio matches a node set's share and
+   * failures interleave (not one block); also the confidence bounds on failure rates behind the outage and recovery
+   * streaks. Default 1e-3.
+   */
   consistencyAlpha: number;
   /** Failure ratio treated as background noise: other kinds need failures significantly above it. Default 0.02. */
   minFailureRatio: number;
