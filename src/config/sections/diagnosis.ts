@@ -36,7 +36,10 @@ export interface DiagnosisConfig {
   unreachableRatio: number;
   /** Share of failures that must be connect timeouts for `asymmetric_routing`. Default 0.8. */
   timeoutShare: number;
-  /** Verdicts below this confidence never open or change incidents. Default 0.9. */
+  /**
+   * A kind is named only at this confidence or more (for the kinds judged against noise: 1 - the chance that failures
+   * at minFailureRatio, or impairments at lossRatio, give as many); incidents open or change only at or above it. Default 0.9.
+   */
   minConfidence: number;
   /** Failure ratio from which an incident is `critical` (vip_unreachable always is). Default 0.25. */
   criticalRatio: number;
