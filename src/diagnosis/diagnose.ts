@@ -37,7 +37,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
 }
 
 function decide(c: Ctx): Finding {
-  const { cfg, sample, used, t } = c;
+  const { cfg, used, t } = c;
   const down = wentDown(c);
   if (down) return down;
   if (used.length < cfg.minAttempts) return fewUnderView(c);
@@ -65,9 +65,13 @@ function decide(c: Ctx): Finding {
         evidence: asym.evidence,
       };
     }
+    return healthy(c, noiseConf);
   }
-  const loss = lossFinding(c);
-  if (loss) return loss;
+  return lossFinding(c) ?? healthy(c, noiseConf);
+}
+
+function healthy(c: Ctx, noiseConf: number): Finding {
+  const { t, cfg } = c;
   return {
     verdict: 'healthy', confidence: 1 - noiseConf,
     summary: `${c.name}: healthy (${t.attempts} attempts, ${t.failures} failures)`,
