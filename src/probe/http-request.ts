@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { VipwatchError } from '../lib/errors.js';
 import type { RunTls } from './run.js';
 import type { ProbeSpec } from './types.js';
 
@@ -22,6 +23,12 @@ export interface PreparedRequest {
   tls?: RunTls;
 }
 
+/**
+ * Request headers the prober owns (one request, no body, connection closed after it) or undici refuses.
+ * The config should reject them at load; the prober refuses them before connecting.
+ */
+export const PROBER_OWNED_HEADERS: readonly string[] = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'content-length', 'te'];
+
 const cache = new WeakMap<ProbeSpec, PreparedRequest>();
 
 /** The spec object lives as long as its target's loop, so a WeakMap keyed on it costs nothing per attempt. */
@@ -37,9 +44,16 @@ export function prepare(spec: ProbeSpec): PreparedRequest {
   const headers: string[] = [];
   let hostHeader: string | undefined;
   for (const [k, v] of Object.entries(http.headers)) {
+    const name = k.toLowerCase();
+    if (PROBER_OWNED_HEADERS.includes(name)) {
+      throw new VipwatchError('VIPWATCH_HTTP_HEADER_UNSUPPORTED', `target ${spec.target}: http.headers.${k} cannot be set: the prober sends one request without a body and closes the connection`);
+    }
     const value = typeof v === 'string' ? v : v.reveal();
+    if (name === 'host') {
+      if (hostHeader !== undefined) throw new VipwatchError('VIPWATCH_HTTP_HEADER_UNSUPPORTED', `target ${spec.target}: http.headers has more than one Host`);
+      hostHeader = value;
+    }
     headers.push(k, value);
-    if (k.toLowerCase() === 'host') hostHeader = value;
   }
   const p: PreparedRequest = {
     origin: new URL(`${spec.protocol === 'https' ? 'https' : 'http'}://${host}:${spec.port}`),

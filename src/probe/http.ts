@@ -16,7 +16,12 @@ export class HttpProber implements Prober {
   constructor(private readonly opts: ProberOptions = {}) {}
 
   probe(spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
-    const p = prepared(spec);
+    let p: PreparedRequest;
+    try {
+      p = prepared(spec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = new ProbeRun(signal);
     run.onReady = (socket) => request(run, p, socket);
     run.open(spec.address, spec.port, this.opts.lookup, p.tls);
@@ -43,6 +48,7 @@ function request(run: ProbeRun, p: PreparedRequest, socket: Socket): void {
     headersTimeout: 0,
     bodyTimeout: 0,
   });
+  // For attempts that end before the response does (deadline, body cap, errors).
   run.closer = { close: () => void client.destroy().catch(() => {}) };
   // reset: "connection: close" and no reuse; nothing here is ever re-sent.
   client.dispatch({ path: p.path, method: p.method, headers: p.headers, reset: true, idempotent: false }, new Exchange(run, p));
@@ -79,11 +85,16 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    // The exchange is over: closing the socket is all the teardown needed (client.destroy() would build an error).
+    this.run.closer = undefined;
     this.finish();
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
-    this.run.failWith(err);
+    // undici refusing the request itself is not something the network did.
+    const code = (err as { code?: unknown }).code;
+    if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') this.run.abandon(err);
+    else this.run.failWith(err);
   }
 
   private finish(): void {

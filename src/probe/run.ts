@@ -25,7 +25,7 @@ export class ProbeRun {
   phase: Phase = 'connect';
   /** Called once the connection (and TLS) is up; the protocol takes over the socket. */
   onReady: (socket: Socket) => void = () => this.succeed();
-  /** Extra resources to release when settled (an undici client). */
+  /** Extra resources to release when settled (an undici client that still has work in flight). */
   closer?: { close(): void };
 
   private readonly t0 = performance.now();
@@ -68,8 +68,8 @@ export class ProbeRun {
     s.once('connect', () => {
       if (this.done) return;
       this.connectMs = performance.now() - this.t0;
+      // remoteAddress is already known (the literal, or the lookup's answer): no getpeername needed.
       this.sourcePort = s.localPort;
-      this.remoteAddress = s.remoteAddress ?? this.remoteAddress;
       if (tls) this.startTls(s, address, tls);
       else this.ready(s);
     });
@@ -131,19 +131,24 @@ export class ProbeRun {
     try {
       this.onReady(s);
     } catch (err) {
-      // Our own bug, not the network's: reject, so the caller logs it and records no attempt.
-      if (this.done) return;
-      this.release();
-      this.reject(err);
+      this.abandon(err);
     }
+  }
+
+  /** Our own bug or a request we cannot make, not the network's: reject, so the caller logs it and records nothing. */
+  abandon(err: unknown): void {
+    if (this.done) return;
+    this.release();
+    this.reject(err);
   }
 
   private release(): void {
     this.done = true;
     this.signal.removeEventListener('abort', this);
-    this.closer?.close();
+    // The socket first, without an error: a destroy(err) makes Node format err.stack, a real cost per attempt.
     this.socket?.destroy();
     this.raw?.destroy();
+    this.closer?.close();
   }
 
   private settle(ok: boolean, c: Classified | undefined, outcome: Outcome | undefined): void {

@@ -130,6 +130,8 @@ describe('HttpProber: success', () => {
     expect(srv.connections).toBe(4);
     expect(srv.remotePorts).toEqual(ports);
     expect(new Set(ports).size).toBe(4);
+    // ...and closes each one although the server offered keep-alive.
+    await expect.poll(() => srv.open).toBe(0);
   });
 });
 
@@ -256,6 +258,17 @@ describe('HttpProber: failure reasons', () => {
     const r = await probe(spec(l.port, {}, { timeoutMs: 300 }));
     expect(r).toMatchObject({ ok: false, reason: 'connect_timeout', synRetransmit: false });
     expect(r.timings.connectMs).toBeUndefined();
+  });
+});
+
+describe('HttpProber: requests it cannot make', () => {
+  it('rejects (records no attempt) for headers the prober owns, before connecting', async () => {
+    const srv = await serve(ok);
+    const cases: Record<string, string>[] = [{ Connection: 'keep-alive' }, { 'Transfer-Encoding': 'chunked' }, { Host: 'a.test', host: 'b.test' }];
+    for (const headers of cases) {
+      await expect(probe(spec(srv.port, { headers }))).rejects.toMatchObject({ code: 'VIPWATCH_HTTP_HEADER_UNSUPPORTED' });
+    }
+    expect(srv.connections).toBe(0);
   });
 });
 

@@ -12,6 +12,8 @@ export interface TestServer {
   /** Client source ports, one per accepted connection, in accept order. */
   readonly remotePorts: number[];
   readonly connections: number;
+  /** Connections not yet closed. */
+  readonly open: number;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,9 @@ async function track(server: Listening, host: string): Promise<TestServer> {
     remotePorts,
     get connections() {
       return remotePorts.length;
+    },
+    get open() {
+      return sockets.size;
     },
     close: () =>
       new Promise<void>((resolve) => {
