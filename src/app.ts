@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { Notifier } from './alerting/notifier.js';
 import { createClusterSource } from './cluster/create.js';
+import { DiagnosisRunner } from './diagnosis/runner.js';
+import type { Diagnosis } from './diagnosis/types.js';
 import type { ManagedClusterSource } from './cluster/types.js';
 import type { Config } from './config/schema.js';
 import type { TargetConfig } from './config/targets.js';
@@ -41,6 +44,9 @@ export class App {
   readonly server: HttpServer;
   readonly cluster: ManagedClusterSource;
   readonly notifier: Notifier;
+  readonly diagnosis: DiagnosisRunner;
+  /** Target removals resolve incidents only once the cluster has been heard from (discovered targets are known). */
+  private clusterSettled = false;
   readonly version = packageVersion();
   private readonly stopping = new AbortController();
   private config: Config;
@@ -75,6 +81,12 @@ export class App {
       takeLagMs: () => this.selfMonitor.takeMaxLagMs(),
     }, this.version);
     this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });
+    this.diagnosis = new DiagnosisRunner({
+      config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
+      registry: this.registry, cluster: this.cluster,
+      notify: (ev) => this.notifier.notify(ev),
+      requestBurst: (name, req) => this.scheduler.requestBurst(name, req),
+    });
     this.cluster.attachMetrics(this.registry, () => this.scheduler.targets());
     this.cluster.onTargetsChanged(() => this.applyTargets());
     this.server = new HttpServer(this.logger);
@@ -85,8 +97,12 @@ export class App {
     const { host, port } = this.config.server.listen;
     const addr = await this.server.listen(host, port);
     this.selfMonitor.start();
-    void this.cluster.start(this.stopping.signal);
     await this.notifier.start(this.stopping.signal);
+    await this.diagnosis.start();
+    void this.cluster.start(this.stopping.signal).then(() => {
+      this.clusterSettled = true;
+      if (!this.stopping.signal.aborted) this.applyTargets();
+    });
     this.applyTargets();
     this.scheduler.start();
     this.ready = true;
@@ -99,6 +115,7 @@ export class App {
     this.stopping.abort();
     await this.scheduler.stop();
     await this.cluster.done();
+    await this.diagnosis.stop();
     await this.notifier.stop();
     this.selfMonitor.stop();
     await this.server.close();
@@ -120,6 +137,7 @@ export class App {
   /** Static targets plus those discovered from the cluster. */
   private applyTargets(): void {
     const targets = [...this.config.targets, ...this.cluster.discoveredTargets()];
+    if (this.clusterSettled) this.diagnosis.retainTargets(targets.map((t) => t.name));
     const before = new Set(this.scheduler.targets().map((t) => t.name));
     this.scheduler.setTargets(targets);
     const after = new Set(targets.map((t) => t.name));
@@ -133,9 +151,7 @@ export class App {
   }
 
   private handleAttempt(a: Attempt, t: TargetConfig): void {
-    if (!a.ok && !a.node) {
-      a.node = 'unknown';
-    }
+    this.diagnosis.onAttempt(a, t, this.scheduler.history(t.name)!);
     this.metrics.record(a, t);
     if (this.logger.enabled('debug')) this.logger.debug('attempt', { target: t.name, ...attemptJson(a) });
     const now = this.clock.now();
@@ -168,6 +184,7 @@ export class App {
         skipped: this.scheduler.skipped(t.name),
         windows: h?.allStats(now) ?? null,
         cluster: view ?? null,
+        diagnosis: diagnosisJson(this.diagnosis.latestFor(t.name)),
         nodes: perNode(h?.recent() ?? [], view?.endpointsPerNode),
         attempts: (h?.recent(50) ?? []).map(attemptJson),
       };
@@ -180,7 +197,8 @@ export class App {
       .get('/metrics', async () => text(await this.registry.metrics(), 200, this.registry.contentType))
       .get('/-/healthy', () => text('ok\n'))
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
-      .get('/api/v1/targets', () => json({ targets: this.targetsJson() }));
+      .get('/api/v1/targets', () => json({ targets: this.targetsJson() }))
+      .get('/api/v1/incidents', (_req, url) => json({ incidents: this.diagnosis.list(url.searchParams.get('status') !== 'open') }));
   }
 }
 
@@ -194,4 +212,13 @@ function perNode(attempts: readonly Attempt[], endpoints: Record<string, number>
     else if (!a.ok && a.node) get(a.node).failures++;
   }
   return out;
+}
+
+function diagnosisJson(d: Diagnosis | undefined) {
+  if (!d) return null;
+  return {
+    verdict: d.verdict, confidence: d.confidence, suspectedNodes: d.suspectedNodes, candidateNodes: d.candidateNodes,
+    identity: d.identity, attempts: d.attempts, failures: d.failures, failureRatio: d.failureRatio,
+    expectedFailureRatio: d.expectedFailureRatio, pValue: d.pValue, summary: d.summary, at: new Date(d.at).toISOString(),
+  };
 }

@@ -1,6 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -9,14 +7,14 @@ export function hasChromium(): boolean {
   return existsSync(CHROMIUM);
 }
 
-/** Debian's Chromium, headless, with the flags this closed network needs (no background connections). */
+/** Debian's Chromium, headless, with the flags this closed network needs (no background connections); Playwright gives it a fresh temporary profile. */
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'vipwatch-chromium-'))}`,
+      '--disable-component-update', '--disable-sync',
     ],
   });
 }
