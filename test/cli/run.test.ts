@@ -34,7 +34,7 @@ ${extra}`);
     try {
       await waitFor(() => stdout.includes('"target status changed"') && stdout.includes('"to":"healthy"'), { what: `healthy log line; stderr: ${stderr}` });
       const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(lines[0]).toMatchObject({ level: 'info', msg: 'target added', target: 'self' });
+      expect(lines.find((l) => l.msg === 'target added')).toMatchObject({ level: 'info', target: 'self' });
       expect(lines.find((l) => l.msg === 'vipwatch started')).toMatchObject({ listen: `127.0.0.1:${port}` });
       // One line per state change, not per attempt.
       await new Promise((r) => setTimeout(r, 600));
