@@ -67,6 +67,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(): void {}
 
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // informational (103 Early Hints): the real response follows
     this.status = statusCode;
     if (this.p.backendHeader) {
       const v = headers[this.p.backendHeader];

@@ -82,6 +82,16 @@ describe('HttpProber: success', () => {
     expect(method).toBe('HEAD');
   });
 
+  it('skips informational responses (103 Early Hints) and judges the final one', async () => {
+    const srv = await serve((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.setHeader('x-node', 'node-1');
+      res.end('ok');
+    });
+    const r = await probe(spec(srv.port, { expectStatus: [200], backendHeader: 'x-node', maxBodyBytes: 0 }));
+    expect(r).toMatchObject({ ok: true, httpStatus: 200, backend: 'node-1' });
+  });
+
   it('records the backend named by http.backendHeader', async () => {
     const srv = await serve(ok);
     const r = await probe(spec(srv.port, { backendHeader: 'X-Node' }));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TcpProber } from '../../src/probe/tcp.js';
 import type { ProbeSpec, TcpCheck } from '../../src/probe/types.js';
-import { fullBacklogListener, hasPython3 } from '../support/net-backlog.js';
+import { fullBacklogListener, hasPython3, listenOverflows, synDropped } from '../support/net-backlog.js';
 import { closedPort, resettingServer, silentServer, tcpServer, type TestServer } from '../support/net-servers.js';
 
 const servers: { close(): Promise<void> }[] = [];
@@ -122,9 +122,10 @@ describe('TcpProber', () => {
 
     it('synRetransmit: a connect that only succeeds on the first SYN retransmission', async () => {
       const l = keep(await fullBacklogListener());
+      const before = listenOverflows();
       const pending = probe(spec(l.port, undefined, '127.0.0.1', 2500));
-      await new Promise((r) => setTimeout(r, 300));
-      await l.acceptOne(); // frees the slot; the SYN sent at t=0 was already dropped
+      await synDropped(before); // the first SYN is gone (TcpExt ListenOverflows rose)...
+      await l.acceptOne(); // ...then free the slot: only the retransmission, about 1 s later, can get through
       const r = await pending;
       expect(r).toMatchObject({ ok: true, synRetransmit: true });
       expect(r.timings.connectMs).toBeGreaterThanOrEqual(1000);

@@ -5,7 +5,9 @@
  * (about 1 s after the first SYN) completes the handshake.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { waitFor } from './wait.js';
 
 const SCRIPT = `
 import socket, sys
@@ -30,6 +32,20 @@ export interface FullBacklog {
   /** Accepts one queued connection, freeing the slot; resolves with the accepted client's port. */
   acceptOne(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** TcpExt ListenOverflows of this network namespace: SYNs dropped because an accept queue was full. */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.startsWith('TcpExt:'));
+  const names = lines[i]!.split(/\s+/);
+  const values = lines[i + 1]!.split(/\s+/);
+  return Number(values[names.indexOf('ListenOverflows')]);
+}
+
+/** Resolves once the kernel dropped a SYN for a full accept queue after `before` was read (polls /proc). */
+export async function synDropped(before: number): Promise<void> {
+  await waitFor(() => listenOverflows() > before, { timeoutMs: 5000, intervalMs: 5, what: 'a SYN dropped by a full accept queue' });
 }
 
 export function hasPython3(): boolean {
