@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { PROBER_OWNED_HEADERS } from '../probe/http-request.js';
 import type { HttpCheck, Protocol, TcpCheck, TlsOptions } from '../probe/types.js';
 import { hostAddress } from './address.js';
 import { maybeSecret, textFile } from './secrets.js';
@@ -49,7 +50,13 @@ const httpShape = object({
   backendJsonField: field(str()),
 }, (v, path, ctx) => {
   if (v.backendHeader && v.backendJsonField) return ctx.report([...path, 'backendJsonField'], 'set either backendHeader or backendJsonField, not both');
-  for (const k of Object.keys(v.headers)) if (!HEADER.test(k)) return ctx.report([...path, 'headers', k], 'invalid HTTP header name', true);
+  let hosts = 0;
+  for (const k of Object.keys(v.headers)) {
+    if (!HEADER.test(k)) return ctx.report([...path, 'headers', k], 'invalid HTTP header name', true);
+    if (PROBER_OWNED_HEADERS.includes(k.toLowerCase()))
+      return ctx.report([...path, 'headers', k], 'cannot be set: every attempt sends one request without a body on a fresh connection and closes it', true);
+    if (k.toLowerCase() === 'host' && ++hosts > 1) return ctx.report([...path, 'headers', k], 'a second Host header', true);
+  }
   const out: HttpCheck = { ...v, method: v.method, expectStatus: v.expectStatus ?? [] };
   return out;
 });

@@ -25,6 +25,7 @@ const CASES: Record<string, string[]> = {
   'http-on-tcp': ['6:5: targets[0].http: only allowed with protocol http or https'],
   'expect-status-range': ['7:27: targets[0].http.expectStatus[1]: must be <= 599, got 600'],
   'bad-body-regex': ['7:18: targets[0].http.bodyRegex: invalid regular expression: Invalid regular expression: /ok(/: Unterminated group'],
+  'prober-owned-header': ['8:9: targets[0].http.headers.Connection: cannot be set: every attempt sends one request without a body on a fresh connection and closes it'],
   'bad-header-name': ['8:9: targets[0].http.headers["Bad Header"]: invalid HTTP header name'],
   'missing-env': ['8:24: targets[0].http.headers.Authorization: environment variable VIPWATCH_TEST_UNSET_TOKEN is not set'],
   'tls-on-http': ['6:5: targets[0].tls: only allowed with protocol https'],
