@@ -49,10 +49,15 @@ interface PhaseResult {
   falseFailures: number;
   failureReasons: Record<string, number>;
   lagMs: { p50: number; p99: number; max: number };
+  /** RSS above the process baseline (before any app), after the measured stretch. */
   rssMiBPer1000Targets: number;
+  /** The same with every target's ring of recent attempts full (the steady state of a long run). */
+  steadyRssMiBPer1000Targets: number | null;
 }
 
-async function phase(ts: TargetConfig[], seconds: number): Promise<PhaseResult> {
+let baselineRss = 0;
+
+async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Promise<PhaseResult> {
   const app = new App({ config: config(ts), logger: silentLogger });
   let measuring = false;
   let attempts = 0;
@@ -66,7 +71,6 @@ async function phase(ts: TargetConfig[], seconds: number): Promise<PhaseResult> 
       reasons[a.reason ?? 'unknown'] = (reasons[a.reason ?? 'unknown'] ?? 0) + 1;
     }
   });
-  const rssBefore = process.memoryUsage().rss;
   await app.start();
   // Let the first full interval pass (connections warm, JIT settled), then measure.
   await new Promise((r) => setTimeout(r, 1500));
@@ -81,6 +85,18 @@ async function phase(ts: TargetConfig[], seconds: number): Promise<PhaseResult> 
   measuring = false;
   lag.disable();
   const rss = process.memoryUsage().rss;
+  // Steady state: fill every target's attempt ring to capacity with copies of its real attempts, then measure.
+  let steadyRss: number | undefined;
+  if (fillRings) {
+    for (const t of app.scheduler.targets()) {
+      const h = app.scheduler.history(t.name)!;
+      const last = h.last();
+      if (!last) continue;
+      for (let i = h.recent().length; i < h.capacity; i++) h.record(structuredClone(last));
+    }
+    (globalThis as { gc?: () => void }).gc?.();
+    steadyRss = process.memoryUsage().rss;
+  }
   await app.stop();
   return {
     targets: ts.length,
@@ -94,7 +110,8 @@ async function phase(ts: TargetConfig[], seconds: number): Promise<PhaseResult> 
     failureReasons: reasons,
     // The histogram records the timer's whole period: the lag is what exceeds the resolution.
     lagMs: { p50: lagMs(lag.percentile(50)), p99: lagMs(lag.percentile(99)), max: lagMs(lag.max) },
-    rssMiBPer1000Targets: round(((rss - rssBefore) / 2 ** 20) * (1000 / ts.length), 1),
+    rssMiBPer1000Targets: round(((rss - baselineRss) / 2 ** 20) * (1000 / ts.length), 1),
+    steadyRssMiBPer1000Targets: steadyRss === undefined ? null : round(((steadyRss - baselineRss) / 2 ** 20) * (1000 / ts.length), 1),
   };
 }
 
@@ -113,12 +130,14 @@ export async function main(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 15);
   const n = Number(process.env.BENCH_TARGETS ?? 2000);
   const servers = await startServers();
+  (globalThis as { gc?: () => void }).gc?.();
+  baselineRss = process.memoryUsage().rss;
   try {
     const only = process.env.BENCH_ONLY;
-    const tcp = await phase(targets(500, 'tcp', servers.ports, 1000), seconds);
+    const tcp = await phase(targets(n, 'tcp', servers.ports, 1000), seconds);
     if (only === 'tcp') return void process.stdout.write(JSON.stringify(tcp) + '\n');
-    const http = await phase(targets(500, 'http', servers.ports, 1000), seconds);
-    const mixed = await phase([...targets(n / 2, 'tcp', servers.ports, 1000), ...targets(n / 2, 'http', servers.ports, 1000)], seconds);
+    const http = await phase(targets(n, 'http', servers.ports, 1000), seconds);
+    const mixed = await phase([...targets(n / 2, 'tcp', servers.ports, 1000), ...targets(n / 2, 'http', servers.ports, 1000)], seconds, true);
     const out = {
       node: process.version,
       cpus: (await import('node:os')).cpus().length,
@@ -133,6 +152,7 @@ export async function main(): Promise<void> {
         lagP50Ms: mixed.lagMs.p50,
         lagP99Ms: mixed.lagMs.p99,
         rssMiBPer1000Targets: mixed.rssMiBPer1000Targets,
+        steadyRssMiBPer1000Targets: mixed.steadyRssMiBPer1000Targets,
         falseFailures: tcp.falseFailures + http.falseFailures + mixed.falseFailures,
       },
     };

@@ -7,6 +7,7 @@ import { DiagnosisRunner } from './diagnosis/runner.js';
 import type { Diagnosis } from './diagnosis/types.js';
 import type { ManagedClusterSource } from './cluster/types.js';
 import type { Config } from './config/schema.js';
+import type { DiagnosisConfig } from './config/sections/diagnosis.js';
 import type { TargetConfig } from './config/targets.js';
 import type { Attempt } from './history/attempt.js';
 import { systemClock, type Clock } from './lib/clock.js';
@@ -15,6 +16,7 @@ import { packageVersion } from './lib/version.js';
 import { ProbeMetrics } from './metrics/probe-metrics.js';
 import { createProbers } from './probe/registry.js';
 import type { Prober, Protocol } from './probe/types.js';
+import { CronSchedule } from './schedule/cron.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus, type TargetStatus } from './schedule/target-status.js';
@@ -29,7 +31,7 @@ export interface AppOptions {
   probers?: Record<Protocol, Prober>;
   /** Defaults to the source built from `config.kubernetes` (none when it is disabled). */
   cluster?: ManagedClusterSource;
-  /** Size of each target's attempt ring. */
+  /** Size of each target's attempt ring; by default what the diagnosis window needs (historySizeFor). */
   historySize?: number;
 }
 
@@ -68,7 +70,7 @@ export class App {
       probers: opts.probers ?? createProbers(),
       selfMonitor: this.selfMonitor,
       cluster: this.cluster,
-      historySize: opts.historySize ?? 512,
+      historySize: opts.historySize ?? ((t) => historySizeFor(t, opts.config.diagnosis)),
       onAttempt: (a, t) => this.handleAttempt(a, t),
       onSkip: (t) => {
         this.metrics.skip(t);
@@ -221,4 +223,19 @@ function diagnosisJson(d: Diagnosis | undefined) {
     identity: d.identity, attempts: d.attempts, failures: d.failures, failureRatio: d.failureRatio,
     expectedFailureRatio: d.expectedFailureRatio, pValue: d.pValue, summary: d.summary, at: new Date(d.at).toISOString(),
   };
+}
+
+/**
+ * A ring holds what the diagnosis window needs at the target's rate, plus a burst and a margin, and at least the 50
+ * attempts the API shows: memory follows the need instead of a fixed worst case.
+ */
+export function historySizeFor(t: TargetConfig, d: DiagnosisConfig): number {
+  const interval = t.intervalMs ?? cronInterval(t.schedule!);
+  return Math.min(4096, Math.max(64, Math.ceil(d.windowMs / interval) + d.burst.count + 20));
+}
+
+function cronInterval(expression: string): number {
+  const c = new CronSchedule(expression);
+  const a = c.next(Date.now());
+  return Math.max(1000, c.next(a) - a);
 }

@@ -12,6 +12,10 @@ export class TargetHistory {
     this.ring = new Ring(capacity);
   }
 
+  get capacity(): number {
+    return this.ring.capacity;
+  }
+
   nextSeq(): number {
     return ++this.seq;
   }

@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { TargetConfig } from '../config/targets.js';
 import type { Attempt } from '../history/attempt.js';
 import type { TargetHistory } from '../history/history.js';
 import { WINDOWS, type WindowName } from '../history/windows.js';
+import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
 
 export interface ProbeMetricsSource {
   /** Current targets with their histories, read at scrape time. */
@@ -14,30 +15,38 @@ export interface ProbeMetricsSource {
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The cells one target touches on every attempt, looked up once. */
+interface TargetCells {
+  ok: CounterCell;
+  fail: CounterCell;
+  connect: HistogramCell;
+  tls: HistogramCell;
+  firstByte: HistogramCell;
+  total: HistogramCell;
+}
+
 /** The probe engine's metrics, on the registry given (never the global one). */
 export class ProbeMetrics {
-  private readonly attempts: Counter<'target' | 'protocol' | 'result'>;
-  private readonly failures: Counter<'target' | 'reason' | 'node'>;
-  private readonly duration: Histogram<'target' | 'phase'>;
-  private readonly skipped: Counter<'target'>;
-  private readonly synRetransmits: Counter<'target'>;
-  private readonly stalled: Counter<'target'>;
+  private readonly attempts: CellCounter;
+  private readonly failures: CellCounter;
+  private readonly duration: CellHistogram;
+  private readonly skipped: CellCounter;
+  private readonly synRetransmits: CellCounter;
+  private readonly stalled: CellCounter;
+  private readonly backendSuccesses: CellCounter;
   private readonly certNotAfter: Gauge<'target'>;
-  private readonly backendSuccesses: Counter<'target' | 'node'>;
-  /** Label sets used per target, so a removed target's series can be deleted. */
-  private readonly used = new Map<string, { metric: { remove(labels: Record<string, string>): void }; labels: Record<string, string> }[]>();
-  private readonly cached = new Map<string, { ok: Counter.Internal; fail: Counter.Internal; hist: Record<string, Histogram.Internal<'target' | 'phase'>> }>();
+  private readonly cached = new Map<string, TargetCells>();
 
   constructor(registry: Registry, source: ProbeMetricsSource, version: string) {
     const registers = [registry];
-    this.attempts = new Counter({ name: 'vipwatch_probe_attempts_total', help: 'Probe attempts by target, protocol and result (success or failure).', labelNames: ['target', 'protocol', 'result'], registers });
-    this.failures = new Counter({ name: 'vipwatch_probe_failures_total', help: 'Failed attempts by target, exact reason and the node they are attributed to (a node, ambiguous or unknown).', labelNames: ['target', 'reason', 'node'], registers });
-    this.duration = new Histogram({ name: 'vipwatch_probe_duration_seconds', help: 'Attempt phase durations: connect, tls, first_byte, total.', labelNames: ['target', 'phase'], buckets: DURATION_BUCKETS, registers });
-    this.skipped = new Counter({ name: 'vipwatch_probe_skipped_total', help: 'Scheduled attempts skipped because the previous attempt of the target was still running.', labelNames: ['target'], registers });
-    this.synRetransmits = new Counter({ name: 'vipwatch_probe_syn_retransmits_total', help: 'Attempts whose connect took at least 1 s, i.e. the kernel retransmitted the SYN.', labelNames: ['target'], registers });
-    this.stalled = new Counter({ name: 'vipwatch_probe_stalled_attempts_total', help: 'Attempts made while the probe itself stalled; diagnosis ignores them.', labelNames: ['target'], registers });
+    this.attempts = new CellCounter(registry, 'vipwatch_probe_attempts_total', 'Probe attempts by target, protocol and result (success or failure).', ['target', 'protocol', 'result']);
+    this.failures = new CellCounter(registry, 'vipwatch_probe_failures_total', 'Failed attempts by target, exact reason and the node they are attributed to (a node, ambiguous or unknown).', ['target', 'reason', 'node']);
+    this.duration = new CellHistogram(registry, 'vipwatch_probe_duration_seconds', 'Attempt phase durations: connect, tls, first_byte, total.', ['target', 'phase'], DURATION_BUCKETS);
+    this.skipped = new CellCounter(registry, 'vipwatch_probe_skipped_total', 'Scheduled attempts skipped because the previous attempt of the target was still running.', ['target']);
+    this.synRetransmits = new CellCounter(registry, 'vipwatch_probe_syn_retransmits_total', 'Attempts whose connect took at least 1 s, i.e. the kernel retransmitted the SYN.', ['target']);
+    this.stalled = new CellCounter(registry, 'vipwatch_probe_stalled_attempts_total', 'Attempts made while the probe itself stalled; diagnosis ignores them.', ['target']);
+    this.backendSuccesses = new CellCounter(registry, 'vipwatch_backend_successes_total', 'Successful attempts by the node of the backend that served them.', ['target', 'node']);
     this.certNotAfter = new Gauge({ name: 'vipwatch_probe_cert_not_after_timestamp_seconds', help: 'Expiry of the certificate the target presented (https).', labelNames: ['target'], registers });
-    this.backendSuccesses = new Counter({ name: 'vipwatch_backend_successes_total', help: 'Successful attempts by the node of the backend that served them.', labelNames: ['target', 'node'], registers });
     new Gauge({
       name: 'vipwatch_failure_ratio', help: 'Failed / total attempts over a sliding window (1m, 5m, 15m); absent while the window is empty.',
       labelNames: ['target', 'window'], registers,
@@ -62,60 +71,44 @@ export class ProbeMetrics {
     new Gauge({ name: 'vipwatch_build_info', help: 'Build information; always 1.', labelNames: ['version', 'nodejs'], registers }).labels(version, process.version).set(1);
   }
 
-  /** Records one attempt. Hot path: label children are cached per target. */
+  /** Records one attempt: the hot path, a handful of field updates on cached cells. */
   record(a: Attempt, t: TargetConfig): void {
     const c = this.children(t);
-    (a.ok ? c.ok : c.fail).inc();
+    (a.ok ? c.ok : c.fail).value++;
     const tm = a.timings;
-    if (tm.connectMs !== undefined) c.hist.connect!.observe(tm.connectMs / 1000);
-    if (tm.tlsMs !== undefined) c.hist.tls!.observe(tm.tlsMs / 1000);
-    if (tm.firstByteMs !== undefined) c.hist.first_byte!.observe(tm.firstByteMs / 1000);
-    c.hist.total!.observe(tm.totalMs / 1000);
-    if (!a.ok) this.inc(this.failures, t.name, { target: t.name, reason: a.reason ?? 'unknown', node: a.node ?? 'unknown' });
-    if (a.synRetransmit) this.inc(this.synRetransmits, t.name, { target: t.name });
-    if (a.stalled) this.inc(this.stalled, t.name, { target: t.name });
-    if (a.ok && a.backendNode) this.inc(this.backendSuccesses, t.name, { target: t.name, node: a.backendNode });
+    if (tm.connectMs !== undefined) c.connect.observe(tm.connectMs / 1000);
+    if (tm.tlsMs !== undefined) c.tls.observe(tm.tlsMs / 1000);
+    if (tm.firstByteMs !== undefined) c.firstByte.observe(tm.firstByteMs / 1000);
+    c.total.observe(tm.totalMs / 1000);
+    if (!a.ok) this.failures.cell(t.name, a.reason ?? 'unknown', a.node ?? 'unknown').value++;
+    if (a.synRetransmit) this.synRetransmits.cell(t.name).value++;
+    if (a.stalled) this.stalled.cell(t.name).value++;
+    if (a.ok && a.backendNode) this.backendSuccesses.cell(t.name, a.backendNode).value++;
     if (a.certNotAfter !== undefined) this.certNotAfter.labels(t.name).set(a.certNotAfter / 1000);
   }
 
   skip(t: TargetConfig): void {
-    this.inc(this.skipped, t.name, { target: t.name });
+    this.skipped.cell(t.name).value++;
   }
 
   /** Deletes every series of a target that is gone. */
   forget(name: string): void {
-    for (const u of this.used.get(name) ?? []) u.metric.remove(u.labels);
-    this.used.delete(name);
-    const c = this.cached.get(name);
-    if (c) {
-      this.cached.delete(name);
-      for (const phase of Object.keys(c.hist)) this.duration.remove({ target: name, phase });
-    }
+    for (const m of [this.attempts, this.failures, this.duration, this.skipped, this.synRetransmits, this.stalled, this.backendSuccesses]) m.removeWhere(0, name);
+    this.cached.delete(name);
     this.certNotAfter.remove({ target: name });
   }
 
-  private children(t: TargetConfig) {
+  private children(t: TargetConfig): TargetCells {
     let c = this.cached.get(t.name);
     if (!c) {
-      const hist: Record<string, Histogram.Internal<'target' | 'phase'>> = {};
-      for (const phase of ['connect', 'tls', 'first_byte', 'total']) hist[phase] = this.duration.labels(t.name, phase);
-      c = { ok: this.attempts.labels(t.name, t.protocol, 'success'), fail: this.attempts.labels(t.name, t.protocol, 'failure'), hist };
+      const h = (phase: string) => this.duration.cell(t.name, phase);
+      c = {
+        ok: this.attempts.cell(t.name, t.protocol, 'success'),
+        fail: this.attempts.cell(t.name, t.protocol, 'failure'),
+        connect: h('connect'), tls: h('tls'), firstByte: h('first_byte'), total: h('total'),
+      };
       this.cached.set(t.name, c);
-      this.track(this.attempts, t.name, { target: t.name, protocol: t.protocol, result: 'success' });
-      this.track(this.attempts, t.name, { target: t.name, protocol: t.protocol, result: 'failure' });
     }
     return c;
-  }
-
-  private inc<L extends string>(metric: Counter<L>, name: string, labels: Record<L, string>): void {
-    metric.inc(labels);
-    this.track(metric as unknown as { remove(l: Record<string, string>): void }, name, labels);
-  }
-
-  private track(metric: { remove(labels: Record<string, string>): void }, name: string, labels: Record<string, string>): void {
-    let list = this.used.get(name);
-    if (!list) this.used.set(name, (list = []));
-    const key = JSON.stringify(labels);
-    if (!list.some((u) => u.metric === metric && JSON.stringify(u.labels) === key)) list.push({ metric, labels });
   }
 }

@@ -2,7 +2,7 @@ import type { ClusterSource } from '../cluster/types.js';
 import type { TargetConfig } from '../config/targets.js';
 import type { Attempt } from '../history/attempt.js';
 import { TargetHistory } from '../history/history.js';
-import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
+import { DeadlineError, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { toProbeSpec } from '../probe/spec.js';
@@ -17,7 +17,8 @@ export interface SchedulerOptions {
   probers: Record<Protocol, Prober>;
   selfMonitor?: SelfMonitor;
   cluster?: ClusterSource;
-  historySize: number;
+  /** Capacity of a target's attempt ring (a number, or per target). */
+  historySize: number | ((t: TargetConfig) => number);
   /** Called once per finished attempt, after it is recorded in the target's history. */
   onAttempt(attempt: Attempt, target: TargetConfig): void;
   /** Called when a scheduled attempt is skipped because the previous one still runs. */
@@ -131,7 +132,7 @@ export class Scheduler {
     const loop: Loop = {
       target: t,
       spec: toProbeSpec(t),
-      history: new TargetHistory(t.name, this.opts.historySize),
+      history: new TargetHistory(t.name, typeof this.opts.historySize === 'number' ? this.opts.historySize : this.opts.historySize(t)),
       cron: t.schedule ? new CronSchedule(t.schedule) : undefined,
       queued: false,
       nextAt: 0,
@@ -238,18 +239,23 @@ export class Scheduler {
     const startedAt = clock.now();
     const startMono = clock.monotonic();
     const context = cluster?.contextFor(target);
+    // One controller per attempt: the deadline timer and stop()/removal both abort it.
     const ac = new AbortController();
-    const deadline = deadlineSignal(clock, target.timeoutMs, ac.signal);
+    const deadline = clock.setTimeout(() => ac.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
     loop.abort = ac;
     loop.running = prober
-      .probe(loop.spec, deadline.signal)
+      .probe(loop.spec, ac.signal)
       .then((result) => {
-        const stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
-        const attempt: Attempt = { ...result, seq: loop.history.nextSeq(), target: target.name, startedAt, stalled, burst };
+        if (this.loops.get(target.name) !== loop || !this.started) return;
+        // The prober hands over a fresh object: it becomes the attempt without a copy.
+        const attempt = result as Attempt;
+        attempt.seq = loop.history.nextSeq();
+        attempt.target = target.name;
+        attempt.startedAt = startedAt;
+        attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
+        attempt.burst = burst;
         if (context) attempt.cluster = context;
         if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
-        if (ac.signal.aborted && this.loops.get(target.name) !== loop) return;
-        if (!this.started && ac.signal.aborted) return;
         loop.history.record(attempt);
         this.opts.onAttempt(attempt, target);
       })
@@ -258,7 +264,7 @@ export class Scheduler {
         this.opts.logger.error('prober error (not recorded as an attempt)', { target: target.name, error: errorMessage(err) });
       })
       .finally(() => {
-        deadline.cancel();
+        clock.clearTimeout(deadline);
         loop.running = undefined;
         loop.abort = undefined;
       });

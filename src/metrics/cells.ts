@@ -1,0 +1,123 @@
+/**
+ * Counters and histograms for the per-attempt hot path. prom-client hashes the label object on every inc/observe,
+ * even through `labels()` children; these keep one mutable cell per label set and are rendered by prom-client's
+ * registry like any other metric (same text format, checked by promtool in tests).
+ */
+import type { Registry } from 'prom-client';
+
+interface MetricValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+interface Rendered {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  values: MetricValue[];
+  aggregator: 'sum';
+}
+
+export interface CounterCell {
+  value: number;
+}
+
+abstract class CellMetric<C> {
+  protected readonly cells = new Map<string, { labels: string[]; cell: C }>();
+  readonly aggregator = 'sum' as const;
+
+  constructor(registry: Registry, readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {
+    registry.registerMetric(this as never);
+  }
+
+  /** The cell for these label values (in labelNames order); created at zero on first use. */
+  cell(...labels: string[]): C {
+    const key = labels.join('\u0000');
+    let entry = this.cells.get(key);
+    if (!entry) this.cells.set(key, (entry = { labels, cell: this.create() }));
+    return entry.cell;
+  }
+
+  /** Removes every series whose label at `index` equals `value` (e.g. all series of a removed target). */
+  removeWhere(index: number, value: string): void {
+    for (const [k, e] of this.cells) if (e.labels[index] === value) this.cells.delete(k);
+  }
+
+  reset(): void {
+    this.cells.clear();
+  }
+
+  protected labelsOf(values: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    this.labelNames.forEach((n, i) => (out[n] = values[i]!));
+    return out;
+  }
+
+  protected abstract create(): C;
+  abstract get(): Rendered;
+}
+
+export class CellCounter extends CellMetric<CounterCell> {
+  readonly type = 'counter' as const;
+
+  protected create(): CounterCell {
+    return { value: 0 };
+  }
+
+  get(): Rendered {
+    const values: MetricValue[] = [];
+    for (const e of this.cells.values()) values.push({ labels: this.labelsOf(e.labels), value: e.cell.value });
+    return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' };
+  }
+}
+
+export class HistogramCell {
+  sum = 0;
+  count = 0;
+  readonly counts: Float64Array;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    const b = this.bounds;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+}
+
+export class CellHistogram extends CellMetric<HistogramCell> {
+  readonly type = 'histogram' as const;
+
+  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+    super(registry, name, help, labelNames);
+  }
+
+  protected create(): HistogramCell {
+    return new HistogramCell(this.buckets);
+  }
+
+  get(): Rendered {
+    const values: MetricValue[] = [];
+    for (const e of this.cells.values()) {
+      const labels = this.labelsOf(e.labels);
+      let acc = 0;
+      this.buckets.forEach((le, i) => {
+        acc += e.cell.counts[i]!;
+        values.push({ labels: { le, ...labels }, value: acc, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { le: '+Inf', ...labels }, value: e.cell.count, metricName: `${this.name}_bucket` });
+      values.push({ labels, value: e.cell.sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: e.cell.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+  }
+}
