@@ -1,23 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcp, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { waitFor } from '../support/wait.js';
+import { closedPort } from '../support/net-servers.js';
 
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version']).status === 0;
 }
 
-async function closedPort(): Promise<number> {
-  const s = createTcp();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('vipwatch engine end to end on loopback', () => {
   let web: Server;

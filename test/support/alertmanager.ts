@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
+import { freePort } from './net-servers.js';
 
 /** Debian's package (apt-get install prometheus-alertmanager). */
 export const ALERTMANAGER_BIN = process.env.VIPWATCH_ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
@@ -83,10 +83,3 @@ receivers:
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

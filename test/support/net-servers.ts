@@ -74,6 +74,9 @@ export async function closedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
+/** A port free to listen on (the same bound-then-released port, seen from the listener's side). */
+export const freePort = closedPort;
+
 /** Answers every connection with `bytes` and then closes: a peer that does not speak HTTP. */
 export function garbageServer(bytes: string | Buffer): Promise<TestServer> {
   return tcpServer((s) => {
