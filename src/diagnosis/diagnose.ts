@@ -158,6 +158,11 @@ function identityMode(used: readonly Attempt[]): IdentityMode {
   return ok > 0 && named / ok >= 0.9 ? 'backend' : 'none';
 }
 
+function lastFailureAt(used: readonly Attempt[]): number | null {
+  for (let i = used.length - 1; i >= 0; i--) if (!used[i]!.ok) return used[i]!.startedAt;
+  return null;
+}
+
 function build(c: Ctx, f: Finding): Diagnosis {
   const { input, sample, t, placement } = c;
   const suspected = f.suspectedNodes ?? [];
@@ -189,6 +194,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     evidence: [],
     remediation: [],
     at: input.now,
+    lastFailureAt: lastFailureAt(c.used),
     lastSeq: sample.lastSeq,
   };
   d.nodes = nodeStats(c, d);
@@ -197,7 +203,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     verdict: d.verdict, suspectedNodes: d.suspectedNodes, candidateNodes: d.candidateNodes, announcerNode: d.announcerNode,
     service: d.service, externalTrafficPolicy: d.externalTrafficPolicy, address: input.target.address, port: input.target.port,
     allEndpointsRemote: !!placement && !!placement.announcerNode && totalEndpoints(placement) > 0 && placement.endpointsPerNode[placement.announcerNode] === undefined,
-    synTransmissions: c.tx, topReason: topReason(t.reasons),
+    synTransmissions: c.tx, topReason: topReason(t.reasons), slowConnects: t.slow, timeouts: t.timeouts,
   });
   return d;
 }

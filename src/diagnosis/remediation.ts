@@ -20,6 +20,9 @@ export interface RemediationInput {
   synTransmissions: number;
   /** Dominant failure reason, if any. */
   topReason?: string;
+  /** Successful connects that needed a SYN retransmission, and connect timeouts, in the window. */
+  slowConnects?: number;
+  timeouts?: number;
 }
 
 const SPOOFING_WARNING =
@@ -84,8 +87,11 @@ function unreachable(i: RemediationInput): string[] {
 function loss(i: RemediationInput): string[] {
   const out = [
     'Loss is not tied to a node: check the path between vipwatch and the cluster: interface errors and drops (`ip -s link`), congestion, duplex and MTU mismatches, and the probe host itself.',
-    'Most lost SYNs were recovered by the retransmission after ~1 s (slow connects): typical of random loss, not of rp_filter drops, which repeat on every retransmission.',
   ];
+  // Only say so when the window shows it.
+  if ((i.slowConnects ?? 0) > (i.timeouts ?? 0)) {
+    out.push('Most lost SYNs were recovered by the retransmission after ~1 s (slow connects): typical of random loss, not of rp_filter drops, which repeat on every retransmission.');
+  }
   if (i.synTransmissions < 2) {
     out.push('The probe timeout is at most ~1.2 s, so a retransmitted SYN never gets an answer in time and loss cannot be told from a path drop: raise the target\'s timeout (e.g. 2s).');
     if (i.candidateNodes.length) out.push(`The failure ratio also matches the share of endpoints on ${i.candidateNodes.join(', ')}: if that holds, check rp_filter there as for asymmetric routing.`);

@@ -67,6 +67,8 @@ export interface Diagnosis {
   remediation: string[];
   /** When the diagnosis was made (epoch ms). */
   at: number;
+  /** Start (epoch ms) of the newest failed attempt diagnosed; null when none failed. */
+  lastFailureAt: number | null;
   /** Newest attempt seq seen (stalled included); lets incidents count attempts since a point. */
   lastSeq: number;
 }

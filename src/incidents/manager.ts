@@ -2,7 +2,7 @@
  * The incident lifecycle, one open incident per target at a time (its kind may change: a refined verdict updates the
  * same incident instead of raising a second alert):
  * - open: a verdict (kind, confidence >= minConfidence) holds continuously for openAfter;
- * - update: another kind or another set of suspected nodes holds for openAfter;
+ * - update: another kind or another set of suspected nodes holds for openAfter, with failures made while it held;
  * - resolve: the failure ratio (impaired ratio for packet_loss) stays below resolveBelow for resolveAfter, and with
  *   backend identity every node with endpoints has served a success since (checked up to 3 x resolveAfter);
  * - remind: every repeatInterval while open.
@@ -189,7 +189,11 @@ export class IncidentManager {
         if (now - entry.persistedAt >= REFRESH_PERSIST_MS) await this.persist(entry, now);
       } else {
         if (st.change?.key !== key) st.change = { key, since: now };
-        if (now - st.change.since >= cfg.openAfterMs) {
+        // A new kind or node set must be backed by failures made while it held: once the cause is fixed, the
+        // failures left in the window can read as another kind (e.g. loss "not tied to a node" once the broken node
+        // serves again), and that is a recovery, not a new problem.
+        const freshFailures = d.lastFailureAt !== null && d.lastFailureAt >= st.change.since;
+        if (now - st.change.since >= cfg.openAfterMs && freshFailures) {
           const before = { kind: inc.kind, suspectedNodes: inc.suspectedNodes };
           applyDiagnosis(inc, target, d, kind, now, cfg);
           entry.lastNotifiedAt = now;

@@ -31,7 +31,7 @@ function asym(over: Partial<Diagnosis> = {}): Diagnosis {
     pValue: 5e-5, recovered: false, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
     externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, otherView: 0 }, viewVersion: 'v1',
     summary: 'web: 33% of connections time out, only to backends on node-2', evidence: ['node-2 served none of the last 80 successes'],
-    remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, ...over,
+    remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, lastFailureAt: undefined as unknown as number | null, ...over,
   };
 }
 
@@ -63,7 +63,10 @@ describe('IncidentManager', () => {
   async function feed(mgr: IncidentManager, d: (now: number) => Diagnosis, ms: number, step = 2 * S): Promise<IncidentEvent[]> {
     const events: IncidentEvent[] = [];
     for (let t = 0; t < ms; t += step) {
-      events.push(...(await mgr.update(web, d(clock.now()))));
+      const diagnosis = d(clock.now());
+      // Unless a case says otherwise, a diagnosis with failures saw one just now (the fault is ongoing).
+      if (diagnosis.lastFailureAt === undefined) diagnosis.lastFailureAt = diagnosis.failures > 0 ? clock.now() : null;
+      events.push(...(await mgr.update(web, diagnosis)));
       await clock.advance(step);
     }
     return events;
@@ -117,6 +120,18 @@ describe('IncidentManager', () => {
     expect(kind.map((e) => e.type)).toEqual(['update']);
     expect(kind[0]!.incident).toMatchObject({ id: open.incident.id, kind: 'vip_unreachable', severity: 'critical' });
     expect(m.list({ includeResolved: false })).toHaveLength(1);
+  });
+
+  it('does not turn a recovery into a new kind: a change needs failures made while it held', async () => {
+    const open = await openOne();
+    const fixedAt = clock.now();
+    // After the fix the old timeouts are still in the window and read as loss "not tied to a node", but none is new.
+    const lossAfterFix = () => asym({ verdict: 'packet_loss', confidence: 0.99, suspectedNodes: [], failureRatio: 0.19, impairedRatio: 0.19, lastFailureAt: fixedAt - 1 });
+    expect(await feed(m, lossAfterFix, 60 * S)).toEqual([]);
+    expect(m.openFor('web')).toMatchObject({ id: open.incident.id, kind: 'asymmetric_routing', suspectedNodes: ['node-2'] });
+    // Fresh failures of the new kind do update it.
+    const ev = await feed(m, () => asym({ verdict: 'packet_loss', confidence: 0.99, suspectedNodes: [], failureRatio: 0.19, impairedRatio: 0.19 }), 32 * S);
+    expect(ev.map((e) => [e.type, e.incident.kind])).toEqual([['update', 'packet_loss']]);
   });
 
   it('resolves only after the failure ratio stayed under resolveBelow for resolveAfter, and records the verification', async () => {
