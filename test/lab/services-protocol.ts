@@ -3,6 +3,7 @@
  * cannot reach 127.0.0.1 of the client namespace, so everything a user would read there (webhook bodies, mails,
  * vipwatch's HTTP API) travels over the child's stdio: events and replies on stdout, commands on stdin.
  */
+import type { ReceivedRequest } from '../support/webhook-receiver.js';
 
 export interface ServicesReady {
   type: 'ready';
@@ -11,15 +12,9 @@ export interface ServicesReady {
   smtpPort: number;
 }
 
-/** One webhook request as the receiver saw it (test/support/webhook-receiver.ts). */
-export interface WebhookEvent {
+/** One webhook request as the receiver saw it, tagged for the stdio stream. */
+export interface WebhookEvent extends ReceivedRequest {
   type: 'webhook';
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  signatureOk: boolean | null;
-  status: number;
-  receivedAt: number;
 }
 
 /** One mail as the SMTP server received and parsed it. */
