@@ -21,6 +21,10 @@ export const KUBE_UNREACHABLE = 'VIPWATCH_KUBE_UNREACHABLE';
 export const KUBE_TIMEOUT = 'VIPWATCH_KUBE_TIMEOUT';
 export const KUBE_TLS = 'VIPWATCH_KUBE_TLS';
 export const KUBE_PROTOCOL = 'VIPWATCH_KUBE_PROTOCOL';
+/** A list page or watch event line over kubernetes.maxResponseBytes: reading stopped there. */
+export const KUBE_TOO_LARGE = 'VIPWATCH_KUBE_TOO_LARGE';
+/** A watch the server ended (cleanly) before kubernetes.minWatchDuration: counted as a failure for the backoff. */
+export const KUBE_WATCH_SHORT = 'VIPWATCH_KUBE_WATCH_SHORT';
 export const KUBE_CREDENTIALS = 'VIPWATCH_KUBE_CREDENTIALS';
 export const KUBECONFIG_INVALID = 'VIPWATCH_KUBECONFIG_INVALID';
 
