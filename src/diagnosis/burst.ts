@@ -48,8 +48,8 @@ export class BurstPlanner {
     const b = this.config.burst;
     this.observe(target, attempt, now);
     if (b.count < 1 || b.maxConcurrent < 1) return undefined;
-    // The probe's own stalls say nothing about the target; burst attempts never trigger more bursts.
-    if (attempt.stalled || attempt.burst) return undefined;
+    // The probe's own stalls and resource faults say nothing about the target; burst attempts never trigger more bursts.
+    if (attempt.stalled || attempt.burst || attempt.reason === 'probe_error') return undefined;
     if (attempt.ok && !attempt.synRetransmit) return undefined;
     if (this.active.has(target)) return undefined;
     const last = this.lastStart.get(target);

@@ -188,7 +188,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     service: input.target.service ?? input.view?.service ?? null,
     externalTrafficPolicy: placement?.externalTrafficPolicy ?? null,
     placementKnown: c.placementKnown,
-    excluded: { stalled: sample.stalled, otherView: sample.otherView },
+    excluded: { stalled: sample.stalled, probeErrors: sample.probeErrors, otherView: sample.otherView },
     viewVersion: placement?.version ?? null,
     summary: f.summary,
     evidence: [],
@@ -232,6 +232,7 @@ function windowEvidence(c: Ctx): string {
   if (t.failures) parts.push(reasonsText(t.reasons));
   const ex: string[] = [];
   if (sample.stalled) ex.push(`${sample.stalled} made while the probe itself stalled`);
+  if (sample.probeErrors) ex.push(`${sample.probeErrors} vipwatch could not make (probe_error: its own resources ran out)`);
   if (sample.otherView) ex.push(`${sample.otherView} under an earlier cluster view`);
   if (ex.length) parts.push(`left out: ${ex.join(', ')}`);
   if (c.placement?.stale) parts.push('cluster view stale: no node-level conclusions');

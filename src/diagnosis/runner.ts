@@ -105,7 +105,8 @@ export class DiagnosisRunner {
       const seq = a.seq;
       this.track(this.incidents.update(t, d, { seq }).then((events) => this.emit(events)));
     }
-    if (!a.ok) {
+    // A probe_error never left vipwatch: no node is to blame (it keeps node "unknown" in metrics).
+    if (!a.ok && a.reason !== 'probe_error') {
       const at = attributeFailure(a, d, view);
       a.node = at.node;
       a.nodeHow = at.how;
@@ -120,7 +121,7 @@ export class DiagnosisRunner {
 
   /** Healthy targets with nothing in their window cost nothing: diagnose only when failures or an incident exist. */
   private worthDiagnosing(a: Attempt, prev: Diagnosis | undefined, target: string): boolean {
-    if (!a.ok || a.synRetransmit) return true;
+    if ((!a.ok && a.reason !== 'probe_error') || a.synRetransmit) return true;
     if (prev && prev.verdict !== 'healthy') return true;
     if (prev && prev.failures > 0) return true;
     return this.incidents.openFor(target) !== undefined;

@@ -13,24 +13,28 @@ export interface Placement {
 }
 
 export interface Sample {
-  /** In the window, not stalled, every cluster view (oldest first). */
+  /** In the window, not stalled, not a probe error, every cluster view (oldest first). */
   all: Attempt[];
   /** The subset made under the newest cluster view: what node-level rules use. */
   used: Attempt[];
   stalled: number;
+  /** Attempts lost to vipwatch's own resources (reason probe_error): neither failures nor successes of the target. */
+  probeErrors: number;
   otherView: number;
   placement?: Placement;
   lastSeq: number;
 }
 
 /**
- * Drops attempts outside the window and those made while the probe itself stalled, then keeps only the attempts made
+ * Drops attempts outside the window, those made while the probe itself stalled and those vipwatch itself could not
+ * make (probe_error: out of fds, ports, memory or buffers), then keeps only the attempts made
  * under the newest cluster view: evidence gathered under another announcer or endpoint placement is not mixed in.
  */
 export function selectSample(attempts: readonly Attempt[], view: TargetClusterView | undefined, now: number, windowMs: number): Sample {
   const from = now - windowMs;
   const all: Attempt[] = [];
   let stalled = 0;
+  let probeErrors = 0;
   let lastSeq = 0;
   for (const a of attempts) {
     if (a.seq > lastSeq) lastSeq = a.seq;
@@ -39,10 +43,14 @@ export function selectSample(attempts: readonly Attempt[], view: TargetClusterVi
       stalled++;
       continue;
     }
+    if (!a.ok && a.reason === 'probe_error') {
+      probeErrors++;
+      continue;
+    }
     all.push(a);
   }
   const newest = all[all.length - 1];
-  if (!newest) return { all, used: [], stalled, otherView: 0, lastSeq };
+  if (!newest) return { all, used: [], stalled, probeErrors, otherView: 0, lastSeq };
   const version = newest.cluster?.viewVersion ?? null;
   const used = all.filter((a) => (a.cluster?.viewVersion ?? null) === version);
   let placement: Placement | undefined;
@@ -52,7 +60,7 @@ export function selectSample(attempts: readonly Attempt[], view: TargetClusterVi
   } else if (view) {
     placement = { endpointsPerNode: positive(view.endpointsPerNode), announcerNode: view.announcer?.node, externalTrafficPolicy: view.externalTrafficPolicy, stale: view.stale, version: null };
   }
-  return { all, used, stalled, otherView: all.length - used.length, placement, lastSeq };
+  return { all, used, stalled, probeErrors, otherView: all.length - used.length, placement, lastSeq };
 }
 
 function positive(m: Record<string, number>): Record<string, number> {

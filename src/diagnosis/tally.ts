@@ -5,7 +5,8 @@ import type { FailureReason } from '../probe/types.js';
 /** silent: SYN unanswered; unreachable: no route/ARP/name; refused: RST; app: connected, then the check failed. */
 export type FailureClass = 'silent' | 'unreachable' | 'refused' | 'app';
 
-const CLASS: Record<FailureReason, FailureClass> = {
+/** probe_error has no class: vipwatch's own fault says nothing about the path (selectSample leaves it out). */
+const CLASS: Record<Exclude<FailureReason, 'probe_error'>, FailureClass> = {
   connect_timeout: 'silent',
   unreachable: 'unreachable',
   dns: 'unreachable',
@@ -19,7 +20,7 @@ const CLASS: Record<FailureReason, FailureClass> = {
 };
 
 export function failureClass(a: Attempt): FailureClass | undefined {
-  if (a.ok) return undefined;
+  if (a.ok || a.reason === 'probe_error') return undefined;
   return a.reason ? CLASS[a.reason] : 'silent';
 }
 
@@ -37,6 +38,8 @@ export interface Tally {
 export function tally(attempts: readonly Attempt[]): Tally {
   const t: Tally = { attempts: 0, successes: 0, failures: 0, slow: 0, timeouts: 0, reasons: {}, byClass: { silent: 0, unreachable: 0, refused: 0, app: 0 } };
   for (const a of attempts) {
+    // Neutral: neither a success nor a failure of the target.
+    if (!a.ok && a.reason === 'probe_error') continue;
     t.attempts++;
     if (a.ok) {
       t.successes++;

@@ -60,7 +60,8 @@ export interface Diagnosis {
   externalTrafficPolicy: 'Cluster' | 'Local' | null;
   /** Placement known and fresh: node-level conclusions are possible. */
   placementKnown: boolean;
-  excluded: { stalled: number; otherView: number };
+  /** Attempts left out: made during a probe stall, lost to vipwatch's own resources (probe_error), under an older view. */
+  excluded: { stalled: number; probeErrors: number; otherView: number };
   viewVersion: string | null;
   summary: string;
   evidence: string[];

@@ -14,8 +14,13 @@ export interface Classified {
 }
 
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
-// A local policy or resource refused the connect: the target could not be reached from here.
-const LOCAL_BLOCK = new Set(['EPERM', 'EACCES', 'EADDRNOTAVAIL']);
+// A local policy refused the connect: the target could not be reached from here.
+const LOCAL_BLOCK = new Set(['EPERM', 'EACCES']);
+/**
+ * vipwatch itself ran out of something: file descriptors (process or system), ephemeral ports, kernel memory or
+ * socket buffers. Whatever the phase, the packet never left or the local stack dropped it: not the VIP's failure.
+ */
+export const SELF_ERRORS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS', 'ENOMEM']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const DNS = new Set([
   'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA', 'EAI_ADDRFAMILY', 'ENODATA', 'ESERVFAIL', 'EREFUSED',
@@ -29,6 +34,8 @@ export function classifyError(err: unknown, phase: Phase): Classified {
   const code = codeOf(err) ?? nameOf(err);
   const msg = err instanceof Error ? err.message : String(err);
   const detail = code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+  // Before the phase: a resolver that cannot open its socket is as much our fault as a connect that cannot.
+  if (code !== undefined && SELF_ERRORS.has(code)) return { reason: 'probe_error', errorCode: code, detail: `vipwatch's own resources: ${detail}` };
   if (phase === 'resolve') return { reason: 'dns', errorCode: code, detail };
   if (code === undefined) return { reason: fallback(phase), detail };
   if (code === 'ECONNREFUSED') return { reason: 'refused', errorCode: code, detail };

@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type LookupFunction, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { classifyDeadline, classifyError, type Classified, type Phase } from './classify.js';
+import { capBytes, MAX_DETAIL_BYTES, MAX_IDENTITY_BYTES } from './text.js';
 import { SYN_RETRANSMIT_MS, type ProbeResult } from './types.js';
 
 export interface RunTls {
@@ -158,14 +159,15 @@ export class ProbeRun {
     this.resolve({
       ok,
       reason: c?.reason,
-      detail: c?.detail,
+      detail: c?.detail === undefined ? undefined : capBytes(c.detail, MAX_DETAIL_BYTES),
       errorCode: c?.errorCode,
       timings: { connectMs: ms(connectMs), tlsMs: ms(this.tlsMs), firstByteMs: ms(this.firstByteMs), totalMs: ms(performance.now() - this.t0)! },
       synRetransmit: connectMs !== undefined && connectMs >= SYN_RETRANSMIT_MS,
       sourcePort: this.sourcePort,
       remoteAddress: this.remoteAddress,
       httpStatus: outcome?.httpStatus,
-      backend: outcome?.backend,
+      // Capped before it is stored: a peer must not fill the history with a 16 KiB header per attempt.
+      backend: outcome?.backend === undefined ? undefined : capBytes(outcome.backend, MAX_IDENTITY_BYTES),
       certNotAfter: this.certNotAfter,
     });
   }

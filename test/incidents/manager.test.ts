@@ -29,7 +29,7 @@ function asym(over: Partial<Diagnosis> = {}): Diagnosis {
     target: 'web', verdict: 'asymmetric_routing', confidence: 0.99995, suspectedNodes: ['node-2'], candidateNodes: ['node-2'], identity: 'backend',
     attempts: 120, failures: 40, successes: 80, slowConnects: 0, failureRatio: 40 / 120, impairedRatio: 40 / 120, expectedFailureRatio: 1 / 3,
     pValue: 5e-5, recovered: false, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
-    externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, otherView: 0 }, viewVersion: 'v1',
+    externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, probeErrors: 0, otherView: 0 }, viewVersion: 'v1',
     summary: 'web: 33% of connections time out, only to backends on node-2', evidence: ['node-2 served none of the last 80 successes'],
     remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, lastFailureAt: undefined as unknown as number | null, ...over,
   };

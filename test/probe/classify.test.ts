@@ -19,7 +19,13 @@ describe('classifyError', () => {
     ['EHOSTUNREACH', 'connect', 'unreachable'],
     ['ENETUNREACH', 'connect', 'unreachable'],
     ['EPERM', 'connect', 'unreachable'], // a local firewall rejected the SYN
-    ['EADDRNOTAVAIL', 'connect', 'unreachable'],
+    // vipwatch's own resources, in any phase: never the VIP's failure.
+    ['EADDRNOTAVAIL', 'connect', 'probe_error'], // out of ephemeral ports
+    ['EMFILE', 'connect', 'probe_error'],
+    ['ENFILE', 'connect', 'probe_error'],
+    ['ENOBUFS', 'request', 'probe_error'],
+    ['ENOMEM', 'tls', 'probe_error'],
+    ['EMFILE', 'resolve', 'probe_error'],
     ['ETIMEDOUT', 'connect', 'connect_timeout'], // the kernel gave up on the SYN
     ['ETIMEDOUT', 'request', 'response_timeout'],
     ['ECONNRESET', 'request', 'reset'],
