@@ -4,6 +4,7 @@ import type { AlertmanagerSinkConfig } from '../config/sections/alerting.js';
 import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { revealed, SecretUrl } from '../lib/secret.js';
 import { alertAnnotations, alertLabels, sameLabels, type AmAlert } from './alertmanager-alert.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { classifyError } from './delivery-error.js';
@@ -40,6 +41,7 @@ export class AlertmanagerSink implements Sink {
   readonly endpoint: string;
   readonly timeoutMs: number;
   readonly accepts: (n: Notification) => boolean;
+  /** The full URL, revealed: only ever handed to the HTTP client. */
   private readonly url: string;
   private readonly http: HttpPoster;
   private readonly firing = new Map<string, Firing>();
@@ -52,8 +54,8 @@ export class AlertmanagerSink implements Sink {
 
   constructor(private readonly o: AlertmanagerSinkOptions) {
     this.name = o.config.name;
-    this.url = alertsUrl(o.config.url);
-    this.endpoint = redactUrl(this.url);
+    this.url = alertsUrl(revealed(o.config.url));
+    this.endpoint = o.config.url instanceof SecretUrl ? o.config.url.redacted : redactUrl(this.url);
     this.timeoutMs = o.config.timeoutMs;
     this.accepts = kindFilter(o.config.kinds);
     this.http = new HttpPoster(o.config.tls, o.config.timeoutMs);

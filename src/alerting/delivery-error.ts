@@ -1,5 +1,6 @@
 import { DeadlineError } from '../lib/clock.js';
 import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
+import { PEER_TEXT_LIMIT, peerText } from '../lib/redact.js';
 
 /** Why a delivery failed: a bounded set, used as a metric label. */
 export type DeliveryReason =
@@ -17,9 +18,10 @@ const CODES: Record<DeliveryReason, string> = {
   other: 'VIPWATCH_ALERT_FAILED',
 };
 
+/** Every delivery error's message is scrubbed of secret values and bounded: it may quote what a receiver sent back. */
 export class DeliveryError extends VipwatchError {
   constructor(readonly reason: DeliveryReason, message: string, readonly detail: { status?: number; cause?: unknown } = {}) {
-    super(CODES[reason], message, { cause: detail.cause });
+    super(CODES[reason], peerText(message, 2 * PEER_TEXT_LIMIT), { cause: detail.cause });
     this.name = 'DeliveryError';
   }
 }

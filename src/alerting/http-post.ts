@@ -1,9 +1,13 @@
 import { Agent, request } from 'undici';
 import type { ClientTlsConfig } from '../config/sections/alerting.js';
+import { PEER_TEXT_LIMIT, peerText } from '../lib/redact.js';
 import { DeliveryError } from './delivery-error.js';
 
-/** How much of an error response body goes into the log line. */
-const ERROR_BODY_LIMIT = 300;
+/**
+ * How much of an error response body is read: more than goes into the log line (PEER_TEXT_LIMIT bytes), so that a
+ * secret the receiver echoes across the cut is still recognised and scrubbed whole.
+ */
+const ERROR_BODY_READ = 4 * PEER_TEXT_LIMIT;
 
 /** POSTs to one receiver through its own connection pool, so a sink's TLS settings stay its own. */
 export class HttpPoster {
@@ -25,14 +29,14 @@ export class HttpPoster {
     });
   }
 
-  /** Resolves on 2xx; rejects with DeliveryError('http_status') on any other status, carrying the start of the body. */
+  /** Resolves on 2xx; rejects with DeliveryError('http_status') on any other status, carrying the start of the body (scrubbed). */
   async post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
     const res = await request(url, { method: 'POST', headers, body, signal, dispatcher: this.agent });
     if (res.statusCode >= 200 && res.statusCode < 300) {
       await res.body.dump();
       return res.statusCode;
     }
-    const text = await readStart(res.body, ERROR_BODY_LIMIT).catch(() => '');
+    const text = await readStart(res.body, ERROR_BODY_READ).catch(() => '');
     throw new DeliveryError('http_status', `HTTP ${res.statusCode}${text ? `: ${text}` : ''}`, { status: res.statusCode });
   }
 
@@ -48,5 +52,5 @@ async function readStart(body: AsyncIterable<Buffer> & { destroy(): unknown }, l
     if (out.length >= limit) break;
   }
   body.destroy();
-  return out.slice(0, limit).replace(/\s+/g, ' ').trim();
+  return peerText(out.slice(0, limit).replace(/\s+/g, ' ').trim());
 }

@@ -1,5 +1,6 @@
 import type { WebhookSinkConfig } from '../config/sections/alerting.js';
 import type { Clock } from '../lib/clock.js';
+import { revealed } from '../lib/secret.js';
 import { redactUrl, revealHeaders } from './headers.js';
 import { HttpPoster } from './http-post.js';
 import type { Notification } from './notification.js';
@@ -39,7 +40,7 @@ export class WebhookSink implements Sink {
     };
     if (n.test) headers['x-vipwatch-test'] = 'true';
     if (this.config.secret) headers['x-vipwatch-signature'] = signWebhook(this.config.secret.reveal(), ts, body);
-    await this.http.post(this.config.url, headers, body, signal);
+    await this.http.post(revealed(this.config.url), headers, body, signal);
   }
 
   close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { allSinks } from '../config/sections/alerting.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger } from '../lib/logger.js';
+import { scrub } from '../lib/redact.js';
 import { toNotification } from '../alerting/notification.js';
 import { sampleIncident } from '../alerting/sample-incident.js';
 import { sendOnce } from '../alerting/send-once.js';
@@ -13,10 +14,12 @@ import { createSink } from '../alerting/sinks.js';
  */
 export async function testAlertCommand(config: Config, opts: { sink?: string; out: (line: string) => void; clock?: Clock }): Promise<number> {
   const clock = opts.clock ?? systemClock;
+  // Every line passes the scrubber: a receiver's error may echo a secret, and --sink echoes what was typed.
+  const out = (line: string) => opts.out(scrub(line));
   const configs = allSinks(config.alerting).filter((s) => opts.sink === undefined || s.name === opts.sink);
   if (!configs.length) {
     const names = allSinks(config.alerting).map((s) => s.name);
-    opts.out(opts.sink === undefined
+    out(opts.sink === undefined
       ? 'no alert sinks configured (alerting.webhooks, alerting.email, alerting.alertmanager)'
       : `no sink named "${opts.sink}"${names.length ? ` (configured: ${names.join(', ')})` : ' (none configured)'}`);
     return 1;
@@ -30,10 +33,10 @@ export async function testAlertCommand(config: Config, opts: { sink?: string; ou
     const sink = createSink(c, { clock, logger: silentLogger });
     try {
       const r = await sendOnce(sink, n, clock);
-      if (r.ok) opts.out(`ok    ${c.type} ${c.name} -> ${sink.endpoint} (${Math.round(r.ms)}ms)`);
+      if (r.ok) out(`ok    ${c.type} ${c.name} -> ${sink.endpoint} (${Math.round(r.ms)}ms)`);
       else {
         failed++;
-        opts.out(`FAIL  ${c.type} ${c.name} -> ${sink.endpoint}: ${r.error.reason}: ${r.error.message}`);
+        out(`FAIL  ${c.type} ${c.name} -> ${sink.endpoint}: ${r.error.reason}: ${r.error.message}`);
       }
     } finally {
       await sink.close().catch(() => {});

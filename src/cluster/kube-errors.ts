@@ -1,4 +1,5 @@
 import { VipwatchError } from '../lib/errors.js';
+import { peerText } from '../lib/redact.js';
 
 /** Stable codes for API answers, so callers branch on `code` (410 expired, 403 forbidden, …), never on text. */
 const STATUS_CODES: Record<number, string> = {
@@ -33,6 +34,6 @@ export function statusError(httpStatus: number, body: unknown, what: string): Ku
   const s = (body ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
   const code = typeof s.code === 'number' ? s.code : httpStatus;
   const reason = typeof s.reason === 'string' ? s.reason : undefined;
-  const msg = typeof s.message === 'string' ? s.message : undefined;
+  const msg = typeof s.message === 'string' ? peerText(s.message) : undefined; // may echo a token: scrubbed, bounded
   return new KubeApiError(code, reason, `${what}: HTTP ${code}${reason ? ` ${reason}` : ''}${msg ? `: ${msg}` : ''}`);
 }

@@ -2,25 +2,38 @@ import { formatPath, isPlainObject, type DecodeContext, type Path } from './sche
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$/g;
 
+export interface ExpandContext extends DecodeContext {
+  /** Paths whose value came (at least partly) from the environment. */
+  expanded: Set<string>;
+  /** The substituted values per path: secret-capable fields hand them to the scrubber (a header "Bearer ${T}" -> T). */
+  envValues?: Map<string, string[]>;
+}
+
 /**
  * Expands ${ENV_VAR} in every string scalar. `$$` is a literal `$`.
- * Paths whose value came from the environment are recorded, so secret-capable fields keep them redacted.
+ * Paths whose value came from the environment are recorded with the values substituted, so secret-capable fields
+ * keep them redacted and the scrubber learns the bare values.
  */
-export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, ctx: DecodeContext & { expanded: Set<string> }, path: Path = []): unknown {
+export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, ctx: ExpandContext, path: Path = []): unknown {
   if (typeof value === 'string') {
     if (!value.includes('$')) return value;
-    let used = false;
+    const values: string[] = [];
     const out = value.replace(VAR, (m, name: string | undefined) => {
       if (m === '$$') return '$';
-      used = true;
       const v = env[name!];
       if (v === undefined) {
         ctx.report(path, `environment variable ${name} is not set`);
+        values.push('');
         return '';
       }
+      values.push(v);
       return v;
     });
-    if (used) ctx.expanded.add(formatPath(path));
+    if (values.length) {
+      const key = formatPath(path);
+      ctx.expanded.add(key);
+      (ctx.envValues ??= new Map()).set(key, values.filter((v) => v !== ''));
+    }
     return out;
   }
   if (Array.isArray(value)) return value.map((x, i) => expandEnv(x, env, ctx, [...path, i]));

@@ -1,16 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pinSecret } from '../lib/redact.js';
 import { Secret } from '../lib/secret.js';
-import { formatPath, INVALID, typeName, type DecodeContext, type Validator } from './schema-dsl.js';
+import type { ExpandContext } from './expand.js';
+import { formatPath, INVALID, typeName, type DecodeContext, type Path, type Validator } from './schema-dsl.js';
 
-export type ConfigContext = DecodeContext & { expanded: Set<string> };
+export type ConfigContext = ExpandContext;
+
+/** The environment values substituted at path, or undefined when the value did not come from the environment. */
+export function envValuesAt(ctx: DecodeContext, path: Path): string[] | undefined {
+  const c = ctx as Partial<ConfigContext>;
+  const key = formatPath(path);
+  if (!c.expanded?.has(key)) return undefined;
+  return c.envValues?.get(key) ?? [];
+}
 
 /** A string that is kept as a Secret when it came from ${ENV} expansion, so it never prints. */
 export function maybeSecret(): Validator<string | Secret> {
   return (v, path, ctx) => {
     if (typeof v !== 'string') return ctx.report(path, `must be a string, got ${typeName(v)}`);
-    const expanded = (ctx as Partial<ConfigContext>).expanded?.has(formatPath(path));
-    return expanded ? new Secret(v) : v;
+    const values = envValuesAt(ctx, path);
+    if (!values) return v;
+    // The whole value and each substituted part: a peer may echo "Bearer <token>" or only the token.
+    pinSecret(v);
+    for (const x of values) pinSecret(x);
+    return new Secret(v);
   };
 }
 
@@ -20,7 +34,9 @@ export function secretFile(): Validator<Secret> {
     if (typeof v !== 'string' || v === '') return ctx.report(path, `must be a file path, got ${typeName(v)}`);
     const file = resolve(ctx.baseDir, v);
     try {
-      return new Secret(readFileSync(file, 'utf8').replace(/\r?\n$/, ''));
+      const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      pinSecret(value);
+      return new Secret(value);
     } catch (err) {
       return ctx.report(path, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

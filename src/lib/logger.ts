@@ -1,4 +1,6 @@
-/** JSON-lines logger: one object per line on a stream (stdout by default). */
+import { scrub } from './redact.js';
+
+/** JSON-lines logger: one object per line on a stream (stdout by default); every string passes the secret scrubber. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -37,7 +39,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
 }
 
+/** Strings are scrubbed one by one (before JSON escaping, so a secret with a quote in it is still found). */
 function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return scrub(value);
   if (value instanceof Error) return { message: value.message, code: (value as { code?: string }).code };
   return value;
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { scrubBody } from '../lib/redact.js';
 
 export type Handler = (req: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
@@ -64,6 +65,6 @@ export class HttpServer {
       reply = json({ error: 'internal error', code: 'VIPWATCH_INTERNAL' }, 500);
     }
     res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store', ...reply.headers });
-    res.end(req.method === 'HEAD' ? undefined : reply.body);
+    res.end(req.method === 'HEAD' ? undefined : scrubBody(reply.body)); // no configured secret leaves in a reply
   }
 }

@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { INCIDENT_KINDS, type IncidentKind } from '../../incidents/types.js';
-import { Secret } from '../../lib/secret.js';
+import { pinSecret } from '../../lib/redact.js';
+import { redactedUrl, Secret, SecretUrl } from '../../lib/secret.js';
 import { hostAddress } from '../address.js';
-import { maybeSecret, secretFile, textFile } from '../secrets.js';
+import { envValuesAt, maybeSecret, secretFile, textFile } from '../secrets.js';
 import {
   arrayOf, bool, duration, field, int, INVALID, num, object, oneOf, record, str, typeName,
   type DecodeContext, type Decoded, type Path, type Validator,
@@ -25,7 +27,8 @@ interface SinkCommon {
 
 export interface WebhookSinkConfig extends SinkCommon {
   type: 'webhook';
-  url: string;
+  /** A SecretUrl when the config built it from ${ENV} (a token in the path): it prints with path and query redacted. */
+  url: string | SecretUrl;
   /** HMAC-SHA256 key (from secretFile). */
   secret?: Secret;
   headers: Record<string, string | Secret>;
@@ -39,6 +42,8 @@ export interface SmtpConfig {
   secure: boolean;
   /** Refuse to continue without STARTTLS; defaults to true when credentials are set (never send them in clear). */
   requireTLS: boolean;
+  /** Explicit consent to credentials over an unencrypted connection to a non-loopback host (requireTLS: false). */
+  allowPlaintextAuth: boolean;
   user?: string;
   password?: Secret;
   tls?: ClientTlsConfig;
@@ -54,8 +59,8 @@ export interface EmailSinkConfig extends SinkCommon {
 
 export interface AlertmanagerSinkConfig extends SinkCommon {
   type: 'alertmanager';
-  /** Base URL; /api/v2/alerts is appended unless already there. */
-  url: string;
+  /** Base URL; /api/v2/alerts is appended unless already there. A SecretUrl when it came from ${ENV}. */
+  url: string | SecretUrl;
   headers: Record<string, string | Secret>;
   tls?: ClientTlsConfig;
   resendIntervalMs: number;
@@ -95,21 +100,41 @@ const RESERVED_HEADER = /^(content-type|content-length|host|idempotency-key|x-vi
 const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const DOMAIN = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-/** An absolute http(s) URL without credentials (they would end up in logs: use headers). */
-export function httpUrl(): Validator<string> {
+/**
+ * An absolute http(s) URL without credentials (they would end up in logs: use headers). A URL built from ${ENV}
+ * (a Slack-style `https://hooks.example.com/services/${TOKEN}`) becomes a SecretUrl: it prints as scheme and host
+ * only, and the substituted values are known to the scrubber; error messages never quote it.
+ */
+export function httpUrl(): Validator<string | SecretUrl> {
   return (v, path, ctx) => {
     if (typeof v !== 'string' || v === '') return ctx.report(path, `must be an http:// or https:// URL, got ${typeName(v)}`);
+    const env = envValuesAt(ctx, path);
+    const shown = env ? redactedUrl(v) : v;
     let u: URL;
     try {
       u = new URL(v);
     } catch {
-      return ctx.report(path, `invalid URL ${JSON.stringify(v)}: must be an absolute http:// or https:// URL`);
+      return ctx.report(path, `invalid URL ${JSON.stringify(env ? '[redacted]' : v)}: must be an absolute http:// or https:// URL`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return ctx.report(path, `invalid URL ${JSON.stringify(v)}: scheme must be http or https, got ${u.protocol.replace(/:$/, '')}`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return ctx.report(path, `invalid URL ${JSON.stringify(shown)}: scheme must be http or https, got ${u.protocol.replace(/:$/, '')}`);
     if (u.username || u.password) return ctx.report(path, 'URL must not contain credentials: put them in headers (e.g. Authorization: "Bearer ${TOKEN}")');
-    if (u.hash) return ctx.report(path, `invalid URL ${JSON.stringify(v)}: must not have a #fragment`);
-    return u.toString();
+    if (u.hash) return ctx.report(path, `invalid URL ${JSON.stringify(shown)}: must not have a #fragment`);
+    const url = u.toString();
+    if (!env) return url;
+    // Values that went into the scheme, host or port are shown (the redacted form keeps them); the rest are secrets.
+    const secretPart = url.slice(u.origin.length);
+    if (secretPart.length > 1) pinSecret(secretPart);
+    for (const x of env) if (!u.origin.includes(x) && !u.origin.includes(encodeURIComponent(x))) pinSecret(x);
+    return new SecretUrl(url);
   };
+}
+
+/** Hosts where credentials never leave the machine: plaintext SMTP auth to them needs no consent. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^::ffff:127\./i.test(host);
+  return false;
 }
 
 /** `user@domain` or `Name <user@domain>`. */
@@ -164,6 +189,7 @@ const smtpV = object({
   port: field(int({ min: 1, max: 65535 })),
   secure: field(bool()),
   requireTLS: field(bool()),
+  allowPlaintextAuth: field(bool(), { default: false }),
   user: field(str()),
   passwordFile: field(secretFile()),
   password: field(maybeSecret()),
@@ -174,9 +200,12 @@ const smtpV = object({
   if (v.user !== undefined && !password) return ctx.report([...path, 'user'], 'needs passwordFile (or password)');
   if (v.user === undefined && password) return ctx.report([...path, v.passwordFile ? 'passwordFile' : 'password'], 'needs user');
   const secure = v.secure ?? v.port === 465;
+  const requireTLS = v.requireTLS ?? (!secure && v.user !== undefined);
+  // requireTLS: false with credentials sends the password in clear whenever the server offers no STARTTLS.
+  if (v.user !== undefined && !secure && !requireTLS && !v.allowPlaintextAuth && !isLoopbackHost(v.host))
+    return ctx.report([...path, 'requireTLS'], `requireTLS: false with user and password would send the password to ${v.host} unencrypted when it offers no STARTTLS; use secure: true or requireTLS: true, or set allowPlaintextAuth: true to accept that`);
   return {
-    host: v.host, port: v.port ?? (secure ? 465 : 587), secure,
-    requireTLS: v.requireTLS ?? (!secure && v.user !== undefined),
+    host: v.host, port: v.port ?? (secure ? 465 : 587), secure, requireTLS, allowPlaintextAuth: v.allowPlaintextAuth,
     user: v.user, password, tls: v.tls,
   };
 });
