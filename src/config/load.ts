@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../lib/errors.js';
@@ -6,6 +6,10 @@ import { expandEnv } from './expand.js';
 import { configValidator, type Config } from './schema.js';
 import { DecodeContext, formatPath, INVALID, type Problem } from './schema-dsl.js';
 import type { ConfigContext } from './secrets.js';
+import { checkAliases } from './yaml-aliases.js';
+
+/** A config file larger than this is refused before it is parsed (a real one is a few KiB to a few MiB). */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
@@ -13,16 +17,41 @@ export interface LoadOptions {
 
 /** Reads, parses and validates a config file; throws ConfigError listing every problem as FILE:LINE:COL: path: message. */
 export function loadConfigFile(file: string, opts: LoadOptions = {}): Config {
-  let text: string;
+  return parseConfig(readConfigText(file), file, opts);
+}
+
+/** The file's text, read only up to the size limit (a FIFO or a growing file cannot make it read more). */
+function readConfigText(file: string): string {
+  let fd: number;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, 'r');
   } catch (err) {
     throw new ConfigError([`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
   }
-  return parseConfig(text, file, opts);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ConfigError([`${file}: cannot read: EISDIR`]);
+    if (st.size > MAX_CONFIG_BYTES) throw tooLarge(file, st.size);
+    const buf = Buffer.allocUnsafe(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+    if (n > MAX_CONFIG_BYTES) throw tooLarge(file);
+    return buf.toString('utf8', 0, n);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function tooLarge(file: string, size?: number): ConfigError {
+  const what = size === undefined ? 'more than 8 MiB' : `${size} bytes`;
+  return new ConfigError([`${file}: ${what}: a config file may be at most 8 MiB (${MAX_CONFIG_BYTES} bytes); not parsed`]);
 }
 
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): Config {
+  if (text.length * 3 > MAX_CONFIG_BYTES && Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw tooLarge(file, Buffer.byteLength(text));
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
@@ -32,8 +61,21 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   }
   if (problems.length) throw new ConfigError(problems);
   const ctx = Object.assign(new DecodeContext(dirname(resolve(file))), { expanded: new Set<string>() }) as ConfigContext;
-  const expanded = expandEnv(doc.toJS({ maxAliasCount: 100 }), opts.env ?? process.env, ctx);
-  const result = configValidator(expanded, [], ctx);
+  let result: ReturnType<typeof configValidator>;
+  try {
+    const alias = checkAliases(doc);
+    if (alias) {
+      const pos = lc.linePos(alias.offset);
+      throw new ConfigError([`${file}:${pos.line}:${pos.col}: yaml: ${alias.message}`]);
+    }
+    // Aliases were bounded above (by what they expand to, not how often they are used).
+    const expanded = expandEnv(doc.toJS({ maxAliasCount: -1 }), opts.env ?? process.env, ctx);
+    result = configValidator(expanded, [], ctx);
+  } catch (err) {
+    // The parser caps nesting by its own stack; what it accepted may still be too deep for the decoder.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw new ConfigError([`${file}:1:1: yaml: nested too deeply`]);
+    throw err;
+  }
   if (ctx.problems.length || result === INVALID) {
     const lines = ctx.problems.map((p) => formatProblem(file, doc, lc, p)).sort(byPosition);
     if (!lines.length) lines.push(`${file}:1:1: (root): invalid configuration`);

@@ -67,13 +67,13 @@ export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean }
 }
 
 /** A duration like "500ms", "2s", "1m"; decoded to milliseconds. */
-export function duration(opts: { min?: number; max?: number } = {}): Validator<number> {
+export function duration(opts: { min?: number; max?: number; maxHint?: string } = {}): Validator<number> {
   return (v, path, ctx) => {
     if (typeof v !== 'string') return ctx.report(path, `must be a duration like "500ms", "2s" or "1m", got ${JSON.stringify(v) ?? typeName(v)}`);
     const ms = parseDuration(v);
     if (ms === undefined) return ctx.report(path, `invalid duration ${JSON.stringify(v)}: use a number with ms, s, m, h or d, like "500ms" or "2s"`);
     if (opts.min !== undefined && ms < opts.min) return ctx.report(path, `must be at least ${opts.min}ms, got ${v}`);
-    if (opts.max !== undefined && ms > opts.max) return ctx.report(path, `must be at most ${opts.max}ms, got ${v}`);
+    if (opts.max !== undefined && ms > opts.max) return ctx.report(path, `must be at most ${opts.maxHint ?? `${opts.max}ms`}, got ${v}`);
     return ms;
   };
 }

@@ -1,14 +1,12 @@
-import { listenAddress } from './address.js';
 import { pathStr } from './secrets.js';
 import { arrayOf, duration, field, INVALID, object, oneOf, type Validator } from './schema-dsl.js';
 import { alertingSection, type AlertingConfig } from './sections/alerting.js';
 import { diagnosisSection, type DiagnosisConfig } from './sections/diagnosis.js';
 import { kubernetesSection, type KubernetesConfig } from './sections/kubernetes.js';
-import { targetValidator, type Defaults, type TargetConfig } from './targets.js';
+import { SERVER_DEFAULTS, serverSection, type ServerConfig } from './sections/server.js';
+import { intervalDuration, targetValidator, type Defaults, type TargetConfig } from './targets.js';
 
-export interface ServerConfig {
-  listen: { host: string; port: number };
-}
+export type { ServerConfig } from './sections/server.js';
 
 export interface Config {
   server: ServerConfig;
@@ -22,12 +20,8 @@ export interface Config {
   alerting: AlertingConfig;
 }
 
-const server = object({
-  listen: field(listenAddress(), { default: { host: '0.0.0.0', port: 9464 } }),
-});
-
 const defaultsV = object({
-  interval: field(duration({ min: 10 }), { default: 2000 }),
+  interval: field(intervalDuration, { default: 2000 }),
   timeout: field(duration({ min: 1, max: 300_000 }), { default: 2000 }),
 }, (v): Defaults => ({ intervalMs: v.interval, timeoutMs: v.timeout }));
 
@@ -43,7 +37,7 @@ export const configValidator: Validator<Config> = (raw, path, ctx) => {
   const d = defaultsV(r.defaults, ['defaults'], ctx);
   const defaults = d === INVALID ? { intervalMs: 2000, timeoutMs: 2000 } : d;
   return object({
-    server: field(server, { default: () => ({ listen: { host: '0.0.0.0', port: 9464 } }) }),
+    server: field(serverSection, { default: () => ({ ...SERVER_DEFAULTS }) }),
     defaults: field(((_v: unknown) => defaults) as Validator<Defaults>, { default: defaults }),
     targets: field(arrayOf(targetValidator(defaults)), { default: () => [] }),
     state: field(state, { default: () => ({ dir: 'state' }) }),

@@ -2,6 +2,7 @@ import cron from 'node-cron';
 import { PROBER_OWNED_HEADERS } from '../probe/http-request.js';
 import type { HttpCheck, Protocol, TcpCheck, TlsOptions } from '../probe/types.js';
 import { hostAddress } from './address.js';
+import { headerValue, requestPath } from './http-chars.js';
 import { maybeSecret, textFile } from './secrets.js';
 import {
   arrayOf, bool, duration, field, int, INVALID, object, oneOf, record, regex, str, typeName,
@@ -37,12 +38,19 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
 const SERVICE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/**
+ * The longest interval: Node's timers cap at 2^31-1 ms (about 24.8 days) and fire at once beyond it, so a longer
+ * interval would probe in a tight loop. 24h is the documented limit.
+ */
+export const MAX_INTERVAL_MS = 86_400_000;
+export const intervalDuration: Validator<number> = duration({ min: 10, max: MAX_INTERVAL_MS, maxHint: '24h (the longest interval vipwatch schedules)' });
+
 const statusCode: Validator<number> = int({ min: 100, max: 599 });
 
 const httpShape = object({
-  path: field(str({ pattern: /^\//, patternHint: 'must start with "/"' }), { default: '/' }),
+  path: field(requestPath(), { default: '/' }),
   method: field(oneOf(['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS'] as const), { default: 'GET' as const }),
-  headers: field(record(maybeSecret()), { default: () => ({}) }),
+  headers: field(record(headerValue(maybeSecret())), { default: () => ({}) }),
   expectStatus: field(arrayOf(statusCode, { minItems: 1 })),
   bodyRegex: field(regex()),
   maxBodyBytes: field(int({ min: 0, max: 16 * 1024 * 1024 }), { default: 64 * 1024 }),
@@ -87,7 +95,7 @@ export function targetValidator(defaults: Defaults): Validator<TargetConfig> {
     address: field(hostAddress(), { required: true }),
     port: field(int({ min: 1, max: 65535 }), { required: true }),
     protocol: field(oneOf(['tcp', 'http', 'https'] as const), { default: 'tcp' as const }),
-    interval: field(duration({ min: 10 })),
+    interval: field(intervalDuration),
     schedule: field(cronSchedule),
     timeout: field(duration({ min: 1, max: 300_000 })),
     service: field(str({ pattern: SERVICE, patternHint: 'must be "namespace/name"' })),

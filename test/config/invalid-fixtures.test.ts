@@ -38,6 +38,19 @@ const CASES: Record<string, string[]> = {
   'header-and-json-field': ['8:25: targets[0].http.backendJsonField: set either backendHeader or backendJsonField, not both'],
   'bad-log-level': ['2:10: log.level: must be one of debug, info, warn, error, got "verbose"'],
   'bad-target-name': ['2:11: targets[0].name: must be 1-128 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit'],
+  'bad-header-value': [
+    '8:21: targets[0].http.headers.X-Injected: contains U+000D (CR) at character 2: a header value may hold only tab, space, visible ASCII and U+0080-U+00FF',
+    '11:18: targets[0].http.headers.X-Emoji: contains U+1F44D at character 4: a header value may hold only tab, space, visible ASCII and U+0080-U+00FF',
+  ],
+  'bad-path': [
+    '7:13: targets[0].http.path: contains U+0020 (space) at character 8: a path may hold only visible ASCII and U+0080-U+00FF; percent-encode the rest (a space is %20)',
+    '13:13: targets[1].http.path: contains U+000A (LF) at character 4: a path may hold only visible ASCII and U+0080-U+00FF; percent-encode the rest (a space is %20)',
+  ],
+  'interval-too-long': ['5:15: targets[0].interval: must be at most 24h (the longest interval vipwatch schedules), got 49d'],
+  'default-interval-too-long': ['2:13: defaults.interval: must be at most 24h (the longest interval vipwatch schedules), got 25h'],
+  'alias-bomb': ['7:8: yaml: aliases expand to more than 1000000 values (an alias bomb?): write the values out'],
+  'alias-undefined': ['4:11: yaml: unknown alias *port: its anchor &port must come before it'],
+  'alias-cycle': ['5:5: yaml: alias *t is inside the node it names (a cycle)'],
   'many-problems': [
     '2:11: server.listen: port must be 0-65535, got 99999',
     '6:11: targets[0].port: must be >= 1, got 0',
@@ -90,6 +103,19 @@ describe('valid config', () => {
     expect(http).toMatchObject({ name: 'self-http', intervalMs: 1000, timeoutMs: 800, protocol: 'http' });
     expect(http!.http).toMatchObject({ path: '/-/healthy', method: 'GET', expectStatus: [200], maxBodyBytes: 65536 });
     expect(tcp).toMatchObject({ name: 'self-tcp', schedule: '*/5 * * * * *', intervalMs: undefined, timeoutMs: 1000 });
+  });
+
+  it('a header value from ${ENV} with a newline is refused at its key, without printing the secret', async () => {
+    const file = `${DIR}/bad-header-value-env.yaml`;
+    const io = { ...capture(), env: { VIPWATCH_TEST_NEWLINE_TOKEN: 's3cr3t\nX-Evil: 1' } };
+    const stderr: string[] = [];
+    io.err = (l) => stderr.push(l);
+    expect(await main(['check-config', '--config', file], io)).toBe(1);
+    expect(stderr).toEqual([
+      `${file}:8:24: targets[0].http.headers.Authorization: contains U+000A (LF) at character 14: a header value may hold only tab, space, visible ASCII and U+0080-U+00FF`,
+      `${file}: 1 problem`,
+    ]);
+    expect(stderr.join('\n')).not.toContain('s3cr3t');
   });
 
   it('reports an unreadable file as a ConfigError', () => {
