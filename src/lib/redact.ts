@@ -103,7 +103,10 @@ export function peerText(text: string, limit = PEER_TEXT_LIMIT): string {
   let out = scrub(text);
   if (Buffer.byteLength(out) <= limit) return out;
   out = Buffer.from(out).subarray(0, limit).toString('utf8').replace(/\uFFFD+$/, '');
-  out = dropSecretPrefix(out);
+  // A cut through a marker completes it, so the reader sees a redaction rather than "[redac".
+  const open = out.lastIndexOf('[');
+  if (open >= 0 && open > out.length - REDACTED.length && REDACTED.startsWith(out.slice(open))) out = out.slice(0, open) + REDACTED;
+  else out = dropSecretPrefix(out);
   return `${out}…`;
 }
 
