@@ -1,8 +1,10 @@
-import { deadlineSignal, sleep, type Clock } from '../lib/clock.js';
-import { errorCode, errorMessage } from '../lib/errors.js';
+import { deadlineSignal, sleep, type Clock, type TimerHandle } from '../lib/clock.js';
+import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { Backoff } from './backoff.js';
 import type { KubeClient, WatchEvent } from './kube-client.js';
+import { KUBE_PROTOCOL, KUBE_TOO_LARGE, KUBE_WATCH_SHORT } from './kube-errors.js';
+import { LogLimiter } from './log-limiter.js';
 import { objectKey, parseMeta, resourceVersionOf, type ObjectMeta } from './objects.js';
 import type { IndexedStore } from './store.js';
 import type { ResourceState, ResourceStatus } from './types.js';
@@ -11,6 +13,11 @@ export interface InformerTiming {
   requestTimeoutMs: number;
   watchTimeoutMs: number;
   resyncIntervalMs: number;
+  /**
+   * A watch must stay open this long to count as healthy (kubernetes.minWatchDuration; 0 turns the check off). One
+   * that ends sooner, cleanly or not, counts as a failure: the backoff grows instead of being reset by the 200.
+   */
+  minWatchDurationMs: number;
   backoff: { initialMs: number; maxMs: number };
 }
 
@@ -32,9 +39,19 @@ export interface InformerOptions<T extends { meta: ObjectMeta }> {
 /** Extra time a watch gets past its server-side timeoutSeconds before it counts as silently stalled. */
 export const WATCH_GRACE_MS = 5000;
 
+/** Watches in a row that end before minWatchDuration before the resource is reported failing (vipwatch_kube_up 0). */
+export const SHORT_WATCH_LIMIT = 3;
+
+/** The same kind of failure (error code) is logged at warn at most once per this window; repeats go to debug. */
+export const FAILURE_LOG_WINDOW_MS = 10 * 60_000;
+
 /**
- * List, then watch from the list's resourceVersion; relist on 410 (HTTP or ERROR event) and every resync interval;
- * reconnect a broken or stalled watch with capped, jittered backoff. run() never throws: failures become state.
+ * List, then watch from the list's resourceVersion; relist on 410 (HTTP or ERROR event), on a stream that cannot be
+ * trusted (garbage or an oversized line) and every resync interval; reconnect a broken, stalled or too short watch with
+ * capped, jittered backoff. The backoff is reset only by a watch that stayed open minWatchDuration, so a server that
+ * answers 200 and hangs up at once is retried ever more slowly, not thousands of times a second. After a watch ended
+ * early, only a watch that lives minWatchDuration brings the resource back to synced. run() never throws: failures
+ * become state, and each kind of failure is logged at most once per FAILURE_LOG_WINDOW_MS.
  */
 export class Informer<T extends { meta: ObjectMeta }> {
   private state: ResourceState = 'starting';
@@ -43,8 +60,13 @@ export class Informer<T extends { meta: ObjectMeta }> {
   private rv?: string;
   private nextResyncAt = 0;
   private expiredInRow = 0;
+  /** Watches in a row that ended (cleanly or not) before minWatchDuration. */
+  private shortInRow = 0;
+  /** A warn line told about the current failure, so its recovery is worth an info line too. */
+  private announced = false;
   private readonly backoff: Backoff;
   private readonly log: Logger;
+  private readonly limiter: LogLimiter;
   private settle!: () => void;
   /** Resolves at the first outcome: synced, failing or disabled (or when run() ends). */
   readonly settled = new Promise<void>((r) => (this.settle = r));
@@ -52,6 +74,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
   constructor(private readonly o: InformerOptions<T>) {
     this.backoff = new Backoff(o.timing.backoff.initialMs, o.timing.backoff.maxMs, o.random);
     this.log = o.logger.child({ resource: o.resource });
+    this.limiter = new LogLimiter(o.clock, FAILURE_LOG_WINDOW_MS);
   }
 
   get resource(): string {
@@ -93,10 +116,14 @@ export class Informer<T extends { meta: ObjectMeta }> {
       d.cancel();
     }
     const entries: [string, T][] = [];
+    let skipped = 0;
+    let example: unknown;
     for (const raw of list.items) {
       const item = this.o.parse(raw);
       if (item) entries.push([objectKey(item.meta), item]);
+      else if (skipped++ === 0) example = raw;
     }
+    if (skipped) this.skippedMalformed(skipped, example, 'list');
     this.o.store.replace(entries);
     this.rv = list.resourceVersion;
     this.nextResyncAt = this.o.clock.monotonic() + this.o.timing.resyncIntervalMs;
@@ -113,17 +140,45 @@ export class Informer<T extends { meta: ObjectMeta }> {
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(Math.max(1, Math.ceil(watchTimeoutMs / 1000))),
     };
+    const min = this.o.timing.minWatchDurationMs;
+    let openedAt: number | undefined;
+    let proving: TimerHandle | undefined;
+    const lived = () => this.o.clock.monotonic() - openedAt!;
     try {
       await this.o.client.watch(this.o.path, query, d.signal, {
-        onOpen: () => this.confirmed(),
+        onOpen: () => {
+          openedAt = this.o.clock.monotonic();
+          this.confirmed();
+          if (min > 0) proving = this.o.clock.setTimeout(() => this.proven(), min);
+          else this.proven();
+        },
         onEvent: (e) => this.apply(e),
       });
+    } catch (err) {
+      if (openedAt !== undefined && lived() < min) this.shortInRow++;
+      throw err;
     } finally {
       d.cancel();
+      this.o.clock.clearTimeout(proving);
+    }
+    if (lived() < min) {
+      this.shortInRow++;
+      throw new VipwatchError(KUBE_WATCH_SHORT,
+        `watch ${this.o.path}: the server ended the watch after ${Math.round(lived())}ms, before kubernetes.minWatchDuration (${min}ms); ${this.shortInRow} in a row`);
     }
     // A watch the server ended on time missed nothing up to now.
     this.expiredInRow = 0;
     this.confirmed();
+  }
+
+  /**
+   * The watch stayed open minWatchDuration: the API works, the backoff starts over and the state may turn synced.
+   * lastSyncAt stays as it was: time passing is no confirmation of the data (a silently stalled stream looks the same).
+   */
+  private proven(): void {
+    this.shortInRow = 0;
+    this.backoff.reset();
+    this.markSynced();
   }
 
   private apply(e: WatchEvent): void {
@@ -140,22 +195,43 @@ export class Informer<T extends { meta: ObjectMeta }> {
     } else {
       const item = this.o.parse(e.object);
       if (item) this.o.store.set(objectKey(item.meta), item);
-      else this.log.debug('kubernetes object skipped: malformed', { event: e.type });
+      else this.skippedMalformed(1, e.object, e.type);
     }
     if (rv) this.rv = rv;
     this.confirmed();
     this.o.onChange();
   }
 
+  /**
+   * The API answered with current data. The resource turns synced unless recent watches ended early: then only a
+   * watch that lives minWatchDuration (proven) does, so a flapping stream does not flap the state and the logs.
+   */
   private confirmed(): void {
     this.settle();
     this.lastSyncAt = this.o.clock.now();
+    this.markSynced();
+  }
+
+  private markSynced(): void {
+    if (this.shortInRow > 0) return;
     if (this.state !== 'synced') {
-      if (this.state === 'failing' || this.state === 'disabled') this.log.info('kubernetes source recovered', { was: this.state });
+      if (this.state === 'failing' || this.state === 'disabled') {
+        if (this.announced) this.log.info('kubernetes source recovered', { was: this.state });
+        else this.log.debug('kubernetes source recovered', { was: this.state });
+      }
+      this.announced = false;
       this.state = 'synced';
     }
     this.lastError = undefined;
-    this.backoff.reset();
+  }
+
+  /** Objects the parser rejects are left out of the view; one warn line per window says so, with one of them. */
+  private skippedMalformed(count: number, example: unknown, from: string): void {
+    const { log, suppressed } = this.limiter.take('malformed');
+    const meta = parseMeta(example);
+    const fields = { count, from, example: meta ? objectKey(meta) : '(no name)', ...(suppressed ? { suppressed } : {}) };
+    if (log) this.log.warn('kubernetes objects skipped: malformed (they are left out of the cluster view)', fields);
+    else this.log.debug('kubernetes objects skipped: malformed', fields);
   }
 
   /** Returns how long to wait before the next try. */
@@ -174,6 +250,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
       if (this.state !== 'disabled')
         this.log.warn('kubernetes source disabled: the API refuses this resource (check RBAC or whether the CRD is installed); retrying once per resync interval', { error: message, code });
       this.state = 'disabled';
+      this.announced = true;
       this.rv = undefined;
       if (this.o.store.size) {
         this.o.store.clear();
@@ -181,9 +258,20 @@ export class Informer<T extends { meta: ObjectMeta }> {
       }
       return this.o.timing.resyncIntervalMs;
     }
-    if (this.state !== 'failing') this.log.warn('kubernetes source failing; retrying with backoff', { error: message, code });
-    else this.log.debug('kubernetes source still failing', { error: message, code });
+    // Garbage or an oversized line: events may have been lost in the stream, so start over from a list.
+    if (code === KUBE_PROTOCOL || code === KUBE_TOO_LARGE) this.rv = undefined;
+    const wait = this.backoff.next();
+    if (code === KUBE_WATCH_SHORT && this.shortInRow < SHORT_WATCH_LIMIT && this.state !== 'failing') {
+      this.log.debug('kubernetes watch ended early; backing off', { error: message, code, retryInMs: wait });
+      return wait;
+    }
+    const first = this.state !== 'failing';
     this.state = 'failing';
-    return this.backoff.next();
+    const { log, suppressed } = first ? this.limiter.take(code ?? 'error') : { log: false, suppressed: 0 };
+    if (log) {
+      this.announced = true;
+      this.log.warn('kubernetes source failing; retrying with backoff', { error: message, code, retryInMs: wait, ...(suppressed ? { suppressed } : {}) });
+    } else this.log.debug('kubernetes source still failing', { error: message, code, retryInMs: wait });
+    return wait;
   }
 }

@@ -3,6 +3,7 @@ import { DeadlineError } from '../lib/clock.js';
 import { VipwatchError } from '../lib/errors.js';
 import type { KubeConnection } from './connection.js';
 import type { CredentialSource, Credentials } from './credentials.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, LineSplitter, readBodyBounded } from './bounded-body.js';
 import { KUBE_PROTOCOL, KUBE_TIMEOUT, KUBE_TLS, KUBE_UNREACHABLE, statusError } from './kube-errors.js';
 
 export interface WatchEvent {
@@ -28,16 +29,32 @@ const MAX_ERROR_BODY = 64 * 1024;
  * A small read-only Kubernetes API client on undici: GET lists (paginated) and newline-delimited watch streams.
  * Timeouts are the caller's AbortSignal (on the injected clock); undici's own real-time timers are off.
  */
+export interface KubeClientLimits {
+  /** Largest list page and largest watch event line read (kubernetes.maxResponseBytes); past it reading stops. */
+  maxResponseBytes?: number;
+}
+
 export class KubeClient {
   private current?: { agent: Agent; cert?: string };
+  private readonly maxResponseBytes: number;
 
-  constructor(private readonly connection: KubeConnection, private readonly credentials: CredentialSource, private readonly connectTimeoutMs = 10_000) {}
+  constructor(
+    private readonly connection: KubeConnection,
+    private readonly credentials: CredentialSource,
+    private readonly connectTimeoutMs = 10_000,
+    limits: KubeClientLimits = {},
+  ) {
+    this.maxResponseBytes = limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
 
   get server(): string {
     return this.connection.server;
   }
 
-  /** Lists every page of a collection. Throws KubeApiError (status code) or VipwatchError (unreachable, timeout, TLS, protocol). */
+  /**
+   * Lists every page of a collection. Throws KubeApiError (status code) or VipwatchError (unreachable, timeout, TLS,
+   * protocol, a page over maxResponseBytes).
+   */
   async list(path: string, query: Record<string, string>, signal: AbortSignal): Promise<ListResult> {
     const items: unknown[] = [];
     let cont: string | undefined;
@@ -47,10 +64,18 @@ export class KubeClient {
       if (cont) q.continue = cont;
       const res = await this.send(path, q, signal);
       let body: { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
+      let raw: Buffer;
       try {
-        body = (await res.body.json()) as typeof body;
+        raw = await readBodyBounded(res, this.maxResponseBytes, `list ${path}`);
       } catch (err) {
         throw wrap(err, signal, `list ${path}`);
+      } finally {
+        res.body.destroy();
+      }
+      try {
+        body = JSON.parse(raw.toString('utf8')) as typeof body;
+      } catch {
+        throw new VipwatchError(KUBE_PROTOCOL, `list ${path}: answer is not JSON`);
       }
       if (!Array.isArray(body?.items) || typeof body.metadata?.resourceVersion !== 'string')
         throw new VipwatchError(KUBE_PROTOCOL, `list ${path}: answer is not a Kubernetes list`);
@@ -64,12 +89,13 @@ export class KubeClient {
   /**
    * Watches a collection until the server ends the stream (resolves) or it fails (throws). An ERROR event is thrown
    * as the KubeApiError its Status describes, so an expired resourceVersion is VIPWATCH_KUBE_EXPIRED either way.
+   * A line that is not a watch event throws VIPWATCH_KUBE_PROTOCOL; one longer than maxResponseBytes (or a line that
+   * never ends) throws VIPWATCH_KUBE_TOO_LARGE as soon as it passes the limit, and the connection is closed.
    */
   async watch(path: string, query: Record<string, string>, signal: AbortSignal, handlers: WatchHandlers): Promise<void> {
     const res = await this.send(path, { ...query, watch: '1' }, signal);
     handlers.onOpen();
-    const decoder = new TextDecoder();
-    let buf = '';
+    const lines = new LineSplitter(this.maxResponseBytes, `watch ${path}`);
     const iterator = res.body[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -80,15 +106,9 @@ export class KubeClient {
           throw wrap(err, signal, `watch ${path}`);
         }
         if (next.done) break;
-        buf += decoder.decode(next.value, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) handlers.onEvent(parseEvent(line, path));
-        }
+        for (const line of lines.push(next.value)) handlers.onEvent(parseEvent(line, path));
       }
-      const rest = (buf + decoder.decode()).trim();
+      const rest = lines.end();
       if (rest) handlers.onEvent(parseEvent(rest, path));
     } finally {
       // Ends the stream when a handler threw or the loop stopped early.

@@ -72,11 +72,14 @@ export class KubeClusterSource implements ManagedClusterSource {
     const { config, clock, logger } = o;
     this.staticTargets = o.staticTargets ?? [];
     this.selector = config.discovery.labelSelector ? parseLabelSelector(config.discovery.labelSelector) : [];
-    this.client = new KubeClient(o.connection, o.credentials ?? credentialSource(o.connection.auth, clock), config.requestTimeoutMs);
+    this.client = new KubeClient(o.connection, o.credentials ?? credentialSource(o.connection.auth, clock), config.requestTimeoutMs, {
+      maxResponseBytes: config.maxResponseBytes,
+    });
     const timing: InformerTiming = {
       requestTimeoutMs: config.requestTimeoutMs,
       watchTimeoutMs: config.watchTimeoutMs,
       resyncIntervalMs: config.resyncIntervalMs,
+      minWatchDurationMs: config.minWatchDurationMs,
       backoff: config.backoff,
     };
     const add = <T extends { meta: ObjectMeta }>(resource: string, path: string, parse: (raw: unknown) => T | undefined, store: IndexedStore<T>, query?: Record<string, string>, onChange?: () => void) => {

@@ -32,6 +32,7 @@ describe('kubernetes config section', () => {
     const expected = {
       enabled: false, inCluster: false, insecureSkipTlsVerify: false, metallbNamespace: 'metallb-system',
       requestTimeoutMs: 30_000, resyncIntervalMs: 600_000, staleAfterMs: 120_000, watchTimeoutMs: 60_000,
+      minWatchDurationMs: 1000, maxResponseBytes: 16 * 1024 * 1024,
       backoff: { initialMs: 1000, maxMs: 30_000 },
       arp: { enabled: false, file: '/proc/net/arp', intervalMs: 5000 },
       discovery: { enabled: false, namespaces: [] },

@@ -76,6 +76,8 @@ export function kubeConfig(over: Partial<KubernetesConfig> = {}): KubernetesConf
     resyncIntervalMs: 600_000,
     staleAfterMs: 120_000,
     watchTimeoutMs: 60_000,
+    minWatchDurationMs: 1000,
+    maxResponseBytes: 16 * 1024 * 1024,
     backoff: { initialMs: 1000, maxMs: 8000 },
     arp: { enabled: false, file: '/proc/net/arp', intervalMs: 5000 },
     discovery: { enabled: false, namespaces: [] },

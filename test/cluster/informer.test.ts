@@ -41,7 +41,7 @@ async function harness(timing: Partial<InformerTiming> = {}, random = () => 1, s
   let changes = 0;
   const informer = new Informer<ServiceObj>({
     resource: 'services', path: '/api/v1/services', parse: parseService, store, client, clock, logger, random,
-    timing: { requestTimeoutMs: 10_000, watchTimeoutMs: 60_000, resyncIntervalMs: 600_000, backoff: { initialMs: 1000, maxMs: 8000 }, ...timing },
+    timing: { requestTimeoutMs: 10_000, watchTimeoutMs: 60_000, resyncIntervalMs: 600_000, minWatchDurationMs: 1000, backoff: { initialMs: 1000, maxMs: 8000 }, ...timing },
     onChange: () => changes++,
   });
   const ac = new AbortController();
@@ -105,6 +105,7 @@ describe('Informer: 410 Gone', () => {
   it('relists when a watch is answered with HTTP 410, and keeps changes made meanwhile', async () => {
     const h = await harness();
     await ioUntil(synced(h), 'first sync');
+    await h.clock.advance(5000); // a watch that lived (an instant one is the early-end fault below)
     h.api.expire({ answer: 'http', openWatches: false });
     h.api.cutWatches();
     h.api.apply(svc('during-gap'));
@@ -132,6 +133,7 @@ describe('Informer: 410 Gone', () => {
   it('relists when a new watch gets 200 followed by an ERROR 410 event', async () => {
     const h = await harness();
     await ioUntil(synced(h), 'first sync');
+    await h.clock.advance(5000);
     h.api.expire({ answer: 'event', openWatches: false });
     h.api.endWatches();
     await ioUntil(() => h.api.requestsFor('services', 'list').length === 2 && synced(h)(), 'relist');
@@ -143,6 +145,7 @@ describe('Informer: broken streams', () => {
   it('a watch cut mid-stream is resumed from the last resourceVersion after a backoff, replaying missed events', async () => {
     const h = await harness();
     await ioUntil(synced(h), 'first sync');
+    await h.clock.advance(5000);
     h.api.cutWatches();
     await ioUntil(() => h.informer.status().state === 'failing', 'failing');
     h.api.apply(svc('missed'));

@@ -1,10 +1,11 @@
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../cluster/bounded-body.js';
 import { KubeconfigError, resolveKubeconfig } from '../../cluster/kubeconfig.js';
 import { normalizeServer } from '../../cluster/connection.js';
 import { parseLabelSelector } from '../../cluster/label-selector.js';
 import { errorMessage } from '../../lib/errors.js';
-import { arrayOf, bool, duration, field, INVALID, object, str, typeName, type Validator } from '../schema-dsl.js';
+import { arrayOf, bool, duration, field, int, INVALID, object, str, typeName, type Validator } from '../schema-dsl.js';
 
 export interface KubernetesConfig {
   /** Defaults to true when kubeconfig, apiServer or inCluster is set. Enabled with none of them: in-cluster when
@@ -25,6 +26,10 @@ export interface KubernetesConfig {
   resyncIntervalMs: number;
   staleAfterMs: number;
   watchTimeoutMs: number;
+  /** A watch that ends sooner counts as a failure for the backoff (0: off). Default 1s. */
+  minWatchDurationMs: number;
+  /** Largest list page and largest watch event line read; past it reading stops with VIPWATCH_KUBE_TOO_LARGE. */
+  maxResponseBytes: number;
   backoff: { initialMs: number; maxMs: number };
   arp: { enabled: boolean; file: string; intervalMs: number };
   discovery: DiscoveryConfig;
@@ -97,6 +102,8 @@ const shape = object({
   resyncInterval: field(duration({ min: 1000, max: 86_400_000 }), { default: 600_000 }),
   staleAfter: field(duration({ min: 1000, max: 86_400_000 }), { default: 120_000 }),
   watchTimeout: field(duration({ min: 1000, max: 3_600_000 }), { default: 60_000 }),
+  minWatchDuration: field(duration({ min: 0, max: 600_000 }), { default: 1000 }),
+  maxResponseBytes: field(int({ min: 64 * 1024, max: 1024 * 1024 * 1024 }), { default: DEFAULT_MAX_RESPONSE_BYTES }),
   backoff: field(backoff, { default: () => ({ initialMs: 1000, maxMs: 30_000 }) }),
   arp: field(arp, { default: () => ({ enabled: false, file: '/proc/net/arp', intervalMs: 5000 }) }),
   discovery: field(discovery, { default: (): DiscoveryConfig => ({ enabled: false, namespaces: [] }) }),
@@ -113,6 +120,8 @@ const shape = object({
   if (v.context !== undefined && (v.apiServer !== undefined || v.inCluster)) problem('context', 'only allowed with a kubeconfig');
   if (v.staleAfter <= v.watchTimeout)
     problem('staleAfter', `must be longer than watchTimeout (${v.watchTimeout}ms): a quiet, healthy watch is only re-confirmed when it ends`);
+  if (v.minWatchDuration >= v.watchTimeout)
+    problem('minWatchDuration', `must be shorter than watchTimeout (${v.watchTimeout}ms): a watch the server ends on time would count as a failure`);
   if (!bad && v.kubeconfig !== undefined) {
     try {
       resolveKubeconfig(v.kubeconfig, v.context);
@@ -135,6 +144,8 @@ const shape = object({
     resyncIntervalMs: v.resyncInterval,
     staleAfterMs: v.staleAfter,
     watchTimeoutMs: v.watchTimeout,
+    minWatchDurationMs: v.minWatchDuration,
+    maxResponseBytes: v.maxResponseBytes,
     backoff: v.backoff,
     arp: v.arp,
     discovery: v.discovery,
