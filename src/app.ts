@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { packageVersion } from './lib/version.js';
 import { ProbeMetrics } from './metrics/probe-metrics.js';
+import { SelfErrorMonitor } from './metrics/self-errors.js';
 import { createProbers } from './probe/registry.js';
 import type { Prober, Protocol } from './probe/types.js';
 import { CronSchedule } from './schedule/cron.js';
@@ -21,7 +22,7 @@ import { Scheduler } from './schedule/scheduler.js';
 import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus, type TargetStatus } from './schedule/target-status.js';
 import { attemptJson } from './server/attempt-json.js';
-import { HttpServer, json, text } from './server/http-server.js';
+import { HttpServer, json, text, type Reply } from './server/http-server.js';
 import { statusPageHtml } from './server/status-page.js';
 
 export interface AppOptions {
@@ -43,6 +44,8 @@ export class App {
   readonly scheduler: Scheduler;
   readonly selfMonitor: SelfMonitor;
   readonly metrics: ProbeMetrics;
+  /** Attempts lost to vipwatch's own resources (probe_error): logged once per kind and episode, a gauge. */
+  readonly selfErrors: SelfErrorMonitor;
   readonly server: HttpServer;
   readonly cluster: ManagedClusterSource;
   readonly notifier: Notifier;
@@ -82,6 +85,7 @@ export class App {
       now: () => this.clock.now(),
       takeLagMs: () => this.selfMonitor.takeMaxLagMs(),
     }, this.version);
+    this.selfErrors = new SelfErrorMonitor(this.registry, { clock: this.clock, logger: this.logger });
     this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });
     this.diagnosis = new DiagnosisRunner({
       config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
@@ -91,7 +95,8 @@ export class App {
     });
     this.cluster.attachMetrics(this.registry, () => this.scheduler.targets());
     this.cluster.onTargetsChanged(() => this.applyTargets());
-    this.server = new HttpServer(this.logger);
+    const srv = opts.config.server;
+    this.server = new HttpServer(this.logger, { maxConnections: srv.maxConnections, headersTimeoutMs: srv.headersTimeoutMs, requestTimeoutMs: srv.requestTimeoutMs });
     this.routes();
   }
 
@@ -155,6 +160,7 @@ export class App {
   private handleAttempt(a: Attempt, t: TargetConfig): void {
     this.diagnosis.onAttempt(a, t, this.scheduler.history(t.name)!);
     this.metrics.record(a, t);
+    this.selfErrors.observe(a);
     if (this.logger.enabled('debug')) this.logger.debug('attempt', { target: t.name, ...attemptJson(a) });
     const now = this.clock.now();
     const status = targetStatus(this.scheduler.history(t.name), now);
@@ -169,28 +175,53 @@ export class App {
 
   targetsJson() {
     const now = this.clock.now();
-    return this.scheduler.targets().map((t) => {
-      const h = this.scheduler.history(t.name);
-      const view = this.cluster.viewFor(t);
-      return {
-        name: t.name,
-        address: t.address,
-        port: t.port,
-        protocol: t.protocol,
-        service: t.service ?? null,
-        origin: t.origin,
-        interval: t.intervalMs ?? null,
-        schedule: t.schedule ?? null,
-        timeout: t.timeoutMs,
-        status: targetStatus(h, now),
-        skipped: this.scheduler.skipped(t.name),
-        windows: h?.allStats(now) ?? null,
-        cluster: view ?? null,
-        diagnosis: diagnosisJson(this.diagnosis.latestFor(t.name)),
-        nodes: perNode(h?.recent() ?? [], view?.endpointsPerNode),
-        attempts: (h?.recent(50) ?? []).map(attemptJson),
-      };
-    });
+    return this.scheduler.targets().map((t) => this.targetJson(t, now));
+  }
+
+  /** One target as /api/v1/targets shows it. */
+  targetJson(t: TargetConfig, now: number) {
+    const h = this.scheduler.history(t.name);
+    const view = this.cluster.viewFor(t);
+    return {
+      name: t.name,
+      address: t.address,
+      port: t.port,
+      protocol: t.protocol,
+      service: t.service ?? null,
+      origin: t.origin,
+      interval: t.intervalMs ?? null,
+      schedule: t.schedule ?? null,
+      timeout: t.timeoutMs,
+      status: targetStatus(h, now),
+      skipped: this.scheduler.skipped(t.name),
+      windows: h?.allStats(now) ?? null,
+      cluster: view ?? null,
+      diagnosis: diagnosisJson(this.diagnosis.latestFor(t.name)),
+      nodes: perNode(h?.recent() ?? [], view?.endpointsPerNode),
+      attempts: (h?.recent(50) ?? []).map(attemptJson),
+    };
+  }
+
+  /**
+   * /api/v1/targets, streamed one target at a time (a 2,000-target answer is tens of MB of JSON: built in one piece it
+   * would hold the event loop far longer than the stall threshold). `?offset=N&limit=M` pages through the targets
+   * (in config order, then discovered ones) and adds `total`, `offset` and `limit`; without them the shape is
+   * `{"targets": [...]}`, every target.
+   */
+  private targetsReply(url: URL): Reply {
+    const page = pageOf(url);
+    if ('error' in page) return json({ error: page.error, code: 'VIPWATCH_BAD_QUERY' }, 400);
+    const all = this.scheduler.targets();
+    const now = this.clock.now();
+    const targets = page.paged ? all.slice(page.offset, page.offset + page.limit) : all;
+    const head = page.paged ? `{"total":${all.length},"offset":${page.offset},"limit":${page.limit},"targets":[` : '{"targets":[';
+    const self = this;
+    function* body(): Generator<string> {
+      yield head;
+      for (let i = 0; i < targets.length; i++) yield (i ? ',\n' : '\n') + JSON.stringify(self.targetJson(targets[i]!, now));
+      yield '\n]}\n';
+    }
+    return { status: 200, contentType: 'application/json; charset=utf-8', body: body() };
   }
 
   private routes(): void {
@@ -199,9 +230,22 @@ export class App {
       .get('/metrics', async () => text(await this.registry.metrics(), 200, this.registry.contentType))
       .get('/-/healthy', () => text('ok\n'))
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
-      .get('/api/v1/targets', () => json({ targets: this.targetsJson() }))
+      .get('/api/v1/targets', (_req, url) => this.targetsReply(url))
       .get('/api/v1/incidents', (_req, url) => json({ incidents: this.diagnosis.list(url.searchParams.get('status') !== 'open') }));
   }
+}
+
+/** Most targets per page: the default page size when only `offset` is given. */
+const MAX_PAGE = 10_000;
+
+function pageOf(url: URL): { paged: boolean; offset: number; limit: number } | { error: string } {
+  const q = url.searchParams;
+  if (!q.has('offset') && !q.has('limit')) return { paged: false, offset: 0, limit: Infinity };
+  const offset = q.has('offset') ? Number(q.get('offset')) : 0;
+  const limit = q.has('limit') ? Number(q.get('limit')) : MAX_PAGE;
+  if (!Number.isSafeInteger(offset) || offset < 0) return { error: `offset must be an integer >= 0, got ${JSON.stringify(q.get('offset'))}` };
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) return { error: `limit must be an integer from 1 to ${MAX_PAGE}, got ${JSON.stringify(q.get('limit'))}` };
+  return { paged: true, offset, limit };
 }
 
 /** Successes by the node that served them and failures by the node they are attributed to, over the attempts held. */

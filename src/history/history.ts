@@ -22,7 +22,8 @@ export class TargetHistory {
 
   record(a: Attempt): void {
     this.ring.push(a);
-    this.windows.record(a.startedAt, a.ok);
+    // An attempt vipwatch could not make itself (probe_error) is not the target's failure: kept out of the ratios.
+    if (a.ok || a.reason !== 'probe_error') this.windows.record(a.startedAt, a.ok);
   }
 
   last(): Attempt | undefined {

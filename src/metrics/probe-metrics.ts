@@ -19,6 +19,8 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 interface TargetCells {
   ok: CounterCell;
   fail: CounterCell;
+  /** vipwatch's own fault (reason probe_error): neither a success nor a failure of the target. */
+  probeError: CounterCell;
   connect: HistogramCell;
   tls: HistogramCell;
   firstByte: HistogramCell;
@@ -39,7 +41,7 @@ export class ProbeMetrics {
 
   constructor(registry: Registry, source: ProbeMetricsSource, version: string) {
     const registers = [registry];
-    this.attempts = new CellCounter(registry, 'vipwatch_probe_attempts_total', 'Probe attempts by target, protocol and result (success or failure).', ['target', 'protocol', 'result']);
+    this.attempts = new CellCounter(registry, 'vipwatch_probe_attempts_total', 'Probe attempts by target, protocol and result: success, failure, or probe_error (vipwatch could not make the attempt itself: not the target\'s failure).', ['target', 'protocol', 'result']);
     this.failures = new CellCounter(registry, 'vipwatch_probe_failures_total', 'Failed attempts by target, exact reason and the node they are attributed to (a node, ambiguous or unknown).', ['target', 'reason', 'node']);
     this.duration = new CellHistogram(registry, 'vipwatch_probe_duration_seconds', 'Attempt phase durations: connect, tls, first_byte, total.', ['target', 'phase'], DURATION_BUCKETS);
     this.skipped = new CellCounter(registry, 'vipwatch_probe_skipped_total', 'Scheduled attempts skipped because the previous attempt of the target was still running.', ['target']);
@@ -74,7 +76,7 @@ export class ProbeMetrics {
   /** Records one attempt: the hot path, a handful of field updates on cached cells. */
   record(a: Attempt, t: TargetConfig): void {
     const c = this.children(t);
-    (a.ok ? c.ok : c.fail).value++;
+    (a.ok ? c.ok : a.reason === 'probe_error' ? c.probeError : c.fail).value++;
     const tm = a.timings;
     if (tm.connectMs !== undefined) c.connect.observe(tm.connectMs / 1000);
     if (tm.tlsMs !== undefined) c.tls.observe(tm.tlsMs / 1000);
@@ -105,6 +107,7 @@ export class ProbeMetrics {
       c = {
         ok: this.attempts.cell(t.name, t.protocol, 'success'),
         fail: this.attempts.cell(t.name, t.protocol, 'failure'),
+        probeError: this.attempts.cell(t.name, t.protocol, 'probe_error'),
         connect: h('connect'), tls: h('tls'), firstByte: h('first_byte'), total: h('total'),
       };
       this.cached.set(t.name, c);

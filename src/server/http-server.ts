@@ -1,38 +1,88 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { SERVER_DEFAULTS } from '../config/sections/server.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { scrubBody } from '../lib/redact.js';
+import { scrub, scrubBody } from '../lib/redact.js';
 
 export type Handler = (req: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
 export interface Reply {
   status: number;
   contentType: string;
-  body: string | Buffer;
+  /** A stream is written chunk by chunk with backpressure, yielding to the event loop between slices. */
+  body: string | Buffer | AsyncIterable<string> | Iterable<string>;
   headers?: Record<string, string>;
 }
 
 export const json = (value: unknown, status = 200): Reply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(value, null, 2) + '\n' });
 export const text = (body: string, status = 200, contentType = 'text/plain; charset=utf-8'): Reply => ({ status, contentType, body });
 
-/** A minimal router over node:http: exact-path GET routes, JSON errors, no framework. */
+export interface HttpServerOptions {
+  /** Connections held at once; beyond it Node closes each new connection right after accepting it. */
+  maxConnections?: number;
+  /** Request headers must be complete within this from the first byte. */
+  headersTimeoutMs?: number;
+  /** The whole request within this; also how long a connection may sit without reading or writing anything. */
+  requestTimeoutMs?: number;
+  /** How often Node checks the two timeouts above (its default, 30 s, would let a slowloris client linger). */
+  checkIntervalMs?: number;
+  /** Most synchronous work per slice of a streamed reply before yielding to the event loop. */
+  sliceMs?: number;
+}
+
+/** A minimal router over node:http: exact-path GET routes, JSON errors, no framework; bounded in what clients hold. */
 export class HttpServer {
   private readonly routes = new Map<string, Handler>();
   private server?: Server;
+  private readonly o: Required<HttpServerOptions>;
+  private dropped = 0;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: Logger, opts: HttpServerOptions = {}) {
+    const headersTimeoutMs = opts.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs;
+    this.o = {
+      maxConnections: opts.maxConnections ?? SERVER_DEFAULTS.maxConnections,
+      headersTimeoutMs,
+      requestTimeoutMs: opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
+      checkIntervalMs: opts.checkIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+      sliceMs: opts.sliceMs ?? 5,
+    };
+  }
 
   get(path: string, handler: Handler): this {
     this.routes.set(path, handler);
     return this;
   }
 
+  /** Connections refused at the cap since the start. */
+  get droppedConnections(): number {
+    return this.dropped;
+  }
+
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5000;
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
+    const o = this.o;
+    const server = createServer({
+      headersTimeout: o.headersTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      connectionsCheckingInterval: o.checkIntervalMs,
+      keepAliveTimeout: 5000,
+    }, (req, res) => void this.handle(req, res));
+    server.maxConnections = o.maxConnections;
+    // Idle sockets (nothing read or written for this long: a client that connects and says nothing, or stops reading a
+    // streamed reply) are destroyed: with no 'timeout' listener on the server, Node does that itself.
+    server.timeout = o.requestTimeoutMs;
+    let lastLog = -Infinity;
+    server.on('drop', (d?: { remoteAddress?: string }) => {
+      this.dropped++;
+      // One line per minute at most: a flood of connections must not become a flood of log lines.
+      const now = performance.now();
+      if (now - lastLog < 60_000) return;
+      lastLog = now;
+      this.logger.warn('http server at server.maxConnections: new connections are closed until others end (logged once a minute)', {
+        maxConnections: o.maxConnections, droppedSoFar: this.dropped, remoteAddress: d?.remoteAddress ?? null,
+      });
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -65,6 +115,48 @@ export class HttpServer {
       reply = json({ error: 'internal error', code: 'VIPWATCH_INTERNAL' }, 500);
     }
     res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store', ...reply.headers });
-    res.end(req.method === 'HEAD' ? undefined : scrubBody(reply.body)); // no configured secret leaves in a reply
+    const body = reply.body;
+    if (req.method === 'HEAD') res.end();
+    else if (typeof body === 'string' || Buffer.isBuffer(body)) res.end(scrubBody(body)); // no configured secret leaves in a reply
+    else await this.stream(req, res, body);
   }
+
+  /**
+   * Writes a streamed body: waits for the client to take each chunk it cannot buffer (memory stays bounded by the
+   * socket's buffer) and yields to the event loop every `sliceMs` of work, so a large reply never stalls probing.
+   */
+  private async stream(req: IncomingMessage, res: ServerResponse, body: AsyncIterable<string> | Iterable<string>): Promise<void> {
+    const socket: Socket = req.socket;
+    let sliceStart = performance.now();
+    try {
+      for await (const chunk of body) {
+        if (res.destroyed || socket.destroyed) return;
+        if (!res.write(scrub(chunk))) { // chunks are whole JSON values: a secret never straddles two
+          await drained(res);
+          sliceStart = performance.now();
+        } else if (performance.now() - sliceStart >= this.o.sliceMs) {
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+      }
+      if (!res.destroyed) res.end();
+    } catch (err) {
+      // Headers are gone already: all that can be said is to cut the response short, which the client sees.
+      this.logger.error('http streamed reply failed', { url: req.url, error: errorMessage(err) });
+      res.destroy();
+    }
+  }
+}
+
+/** Resolves when the response can take more, or when it is gone (closed or destroyed). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
