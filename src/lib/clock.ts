@@ -12,18 +12,29 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/** Node's timers hold at most 2^31-1 ms (~24.8 days); a longer delay fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class RealHandle implements TimerHandle {
-  constructor(readonly id: number, readonly timer: NodeJS.Timeout) {}
+  timer?: NodeJS.Timeout;
+  constructor(readonly id: number) {}
 }
 
 let realIds = 0;
+
+/** Arms `handle` for `ms`, in legs of at most MAX_TIMER_MS, so a long delay is never cut short. */
+function armReal(handle: RealHandle, fn: () => void, ms: number): void {
+  const leg = Math.min(ms, MAX_TIMER_MS);
+  handle.timer = setTimeout(() => (ms > leg ? armReal(handle, fn, ms - leg) : fn()), leg);
+}
 
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    return new RealHandle(++realIds, t);
+    const handle = new RealHandle(++realIds);
+    armReal(handle, fn, ms > 0 ? ms : 0);
+    return handle;
   },
   clearTimeout(handle) {
     if (handle instanceof RealHandle) clearTimeout(handle.timer);

@@ -43,6 +43,11 @@ export class FakeClock implements Clock {
     this.mono += ms;
   }
 
+  /** Steps the wall clock alone (an NTP step, a VM restore); monotonic time and timers are unaffected. */
+  stepWall(ms: number): void {
+    this.wall += ms;
+  }
+
   pendingTimers(): number {
     return this.timers.size;
   }

@@ -10,8 +10,11 @@ export class CronSchedule {
 
   constructor(readonly expression: string) {
     this.fields = cron.parse(expression);
-    // A task that is created but never started: used only for its match() over day-of-month/day-of-week rules.
+    // A task used only for its match() over day-of-month/day-of-week rules. createTask registers every task in a
+    // process-wide registry; destroying it at once takes it out again (match() keeps working), so loops and reloads
+    // leak nothing.
     this.matcher = cron.createTask(expression, () => {});
+    void this.matcher.destroy();
   }
 
   /** Epoch ms of the first fire time strictly after `after`. */

@@ -42,7 +42,10 @@ interface Loop {
   cron?: CronSchedule;
   /** Queued in the scheduler's heap (false once removed or stopped). */
   queued: boolean;
-  nextAt: number;
+  /** Monotonic ms at which the next scheduled attempt is due: the wall clock may jump, this does not. */
+  dueAt: number;
+  /** Cron loops: the wall-clock instant (epoch ms) the pending tick stands for. */
+  cronAt: number;
   running?: Promise<void>;
   abort?: AbortController;
   skipped: number;
@@ -57,7 +60,7 @@ interface Loop {
  */
 export class Scheduler {
   private readonly loops = new Map<string, Loop>();
-  private readonly queue = new MinHeap<Loop>((l) => l.nextAt);
+  private readonly queue = new MinHeap<Loop>((l) => l.dueAt);
   private readonly quantumMs: number;
   private driver?: TimerHandle;
   private driverAt = Infinity;
@@ -135,7 +138,8 @@ export class Scheduler {
       history: new TargetHistory(t.name, typeof this.opts.historySize === 'number' ? this.opts.historySize : this.opts.historySize(t)),
       cron: t.schedule ? new CronSchedule(t.schedule) : undefined,
       queued: false,
-      nextAt: 0,
+      dueAt: 0,
+      cronAt: 0,
       skipped: 0,
       burstLeft: 0,
       burstSpacingMs: 0,
@@ -166,13 +170,16 @@ export class Scheduler {
   }
 
   private arm(loop: Loop): void {
-    const now = this.opts.clock.now();
-    if (loop.cron) loop.nextAt = loop.cron.next(now);
-    else {
+    const mono = this.opts.clock.monotonic();
+    if (loop.cron) {
+      const wall = this.opts.clock.now();
+      loop.cronAt = loop.cron.next(wall);
+      loop.dueAt = mono + (loop.cronAt - wall);
+    } else {
       const interval = loop.target.intervalMs!;
       // Spread: each target keeps a fixed phase within its interval, derived from its name.
       const phase = fnv1a(loop.target.name) % interval;
-      loop.nextAt = now + ((phase - (now % interval) + interval) % interval || interval);
+      loop.dueAt = mono + ((phase - (mono % interval) + interval) % interval || interval);
     }
     loop.queued = true;
     this.queue.push(loop);
@@ -182,27 +189,36 @@ export class Scheduler {
   private rearm(): void {
     const top = this.queue.peek();
     if (!this.started || !top) return;
-    const at = Math.ceil(top.nextAt / this.quantumMs) * this.quantumMs;
+    const at = Math.ceil(top.dueAt / this.quantumMs) * this.quantumMs;
     if (this.driver && at >= this.driverAt) return;
     this.opts.clock.clearTimeout(this.driver);
     this.driverAt = at;
-    this.driver = this.opts.clock.setTimeout(() => this.drive(), at - this.opts.clock.now());
+    this.driver = this.opts.clock.setTimeout(() => this.drive(), at - this.opts.clock.monotonic());
   }
 
+  /**
+   * Ticks every loop due by the grid point this wake-up stands for (a timer may fire a little early or late). The due
+   * loops are taken off the heap first and each ticks once, so no schedule can hold the event loop, whatever the clock.
+   */
   private drive(): void {
     this.driver = undefined;
     const horizon = this.driverAt;
     this.driverAt = Infinity;
-    const now = this.opts.clock.now();
-    for (let top = this.queue.peek(); top && top.nextAt <= Math.max(now, horizon); top = this.queue.peek()) {
-      this.queue.pop();
-      this.tick(top, now);
-      if (top.queued) this.queue.push(top);
+    const mono = this.opts.clock.monotonic();
+    const limit = Math.max(mono, horizon);
+    const due: Loop[] = [];
+    for (let top = this.queue.peek(); top && top.dueAt <= limit; top = this.queue.peek()) due.push(this.queue.pop()!);
+    if (due.length > 0) {
+      const wall = this.opts.clock.now();
+      for (const loop of due) {
+        this.tick(loop, mono, wall);
+        if (loop.queued) this.queue.push(loop);
+      }
     }
     this.rearm();
   }
 
-  private tick(loop: Loop, now: number): void {
+  private tick(loop: Loop, mono: number, wall: number): void {
     if (this.loops.get(loop.target.name) !== loop) {
       loop.queued = false;
       return;
@@ -213,13 +229,31 @@ export class Scheduler {
     } else {
       this.run(loop, false);
     }
-    if (loop.cron) loop.nextAt = loop.cron.next(now);
+    if (loop.cron) this.advanceCron(loop, loop.cron, mono, wall);
     else {
       const interval = loop.target.intervalMs!;
-      loop.nextAt += interval;
+      loop.dueAt += interval;
       // After a stall, resume on the same phase instead of firing the missed ticks back to back.
-      if (loop.nextAt <= now) loop.nextAt += Math.ceil((now - loop.nextAt + 1) / interval) * interval;
+      if (loop.dueAt <= mono) loop.dueAt += Math.ceil((mono - loop.dueAt + 1) / interval) * interval;
     }
+  }
+
+  /**
+   * The next cron instant is strictly after the one just served, even when the timer fired early and the wall clock
+   * still reads an earlier time: a loop never runs twice for one instant. When the wall clock went back (NTP step,
+   * VM restore), the schedule restarts from the new time, but never sooner than the schedule's own gap after this tick.
+   */
+  private advanceCron(loop: Loop, cron: CronSchedule, mono: number, wall: number): void {
+    const served = loop.cronAt;
+    if (wall >= served - WALL_JUMP_TOLERANCE_MS) {
+      loop.cronAt = cron.next(Math.max(wall, served));
+      loop.dueAt = mono + (loop.cronAt - wall);
+      return;
+    }
+    const gap = cron.next(served) - served;
+    loop.cronAt = cron.next(wall);
+    loop.dueAt = mono + Math.max(loop.cronAt - wall, gap);
+    this.opts.logger.warn('wall clock went back: cron schedule restarted from the new time', { target: loop.target.name, backMs: served - wall });
   }
 
   private burstTick(loop: Loop): void {
@@ -275,6 +309,9 @@ export class Scheduler {
 function sameTarget(a: TargetConfig, b: TargetConfig): boolean {
   return a.address === b.address && a.port === b.port && a.protocol === b.protocol && a.intervalMs === b.intervalMs && a.schedule === b.schedule;
 }
+
+/** A wall clock reading this far behind the instant being served is a step back of the clock, not a timer firing early. */
+const WALL_JUMP_TOLERANCE_MS = 1000;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
