@@ -122,8 +122,8 @@ export function httpUrl(): Validator<string | SecretUrl> {
     const url = u.toString();
     if (!env) return url;
     // Values that went into the scheme, host or port are shown (the redacted form keeps them); the rest are secrets.
-    const secretPart = url.slice(u.origin.length);
-    if (secretPart.length > 1) pinSecret(secretPart);
+    // The path and query as a whole (a peer echoing the request line shows "/[redacted]"), and each value.
+    pinSecret(url.slice(u.origin.length + 1));
     for (const x of env) if (!u.origin.includes(x) && !u.origin.includes(encodeURIComponent(x))) pinSecret(x);
     return new SecretUrl(url);
   };
