@@ -2,13 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Notifier } from '../../src/alerting/notifier.js';
 import { testAlertCommand } from '../../src/cli/test-alert.js';
 import { parseConfig } from '../../src/config/load.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { FakeClock } from '../../src/lib/fake-clock.js';
 import { ALERTMANAGER_BIN, alertmanagerAvailable, RunningAlertmanager } from '../support/alertmanager.js';
+import { needTools, tool } from '../support/tools.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { waitFor } from '../support/wait.js';
 import { event } from './incident.js';
@@ -19,15 +20,17 @@ interface AmWebhook {
   alerts: { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string; fingerprint: string }[];
 }
 
-const available = alertmanagerAvailable();
-if (!available) console.warn(`alertmanager tests skipped: ${ALERTMANAGER_BIN} not found (apt-get install -y prometheus-alertmanager)`);
+const alertmanager = needTools('Alertmanager tests', tool('alertmanager', () =>
+  (alertmanagerAvailable() ? undefined : `${ALERTMANAGER_BIN} is not installed (apt-get install -y prometheus-alertmanager)`)));
 
-describe.skipIf(!available)(`a real Alertmanager (${ALERTMANAGER_BIN})`, () => {
+describe.skipIf(alertmanager.skip)(`a real Alertmanager (${ALERTMANAGER_BIN})`, () => {
   let am: RunningAlertmanager;
   let hook: WebhookReceiver;
   const cleanups: (() => Promise<void> | void)[] = [];
 
+  beforeEach(() => alertmanager.check());
   beforeAll(async () => {
+    if (alertmanager.missing) return;
     hook = await WebhookReceiver.start();
     am = await RunningAlertmanager.start({ webhookUrl: hook.url });
   }, 40_000);

@@ -2,10 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpProber } from '../../src/probe/http.js';
 import type { HttpCheck, ProbeSpec } from '../../src/probe/types.js';
 import { Secret } from '../../src/lib/secret.js';
-import { fullBacklogListener, hasPython3 } from '../support/net-backlog.js';
+import { fullBacklogListener } from '../support/net-backlog.js';
 import {
   afterPeerRead, closedPort, garbageServer, httpServer, resettingServer, silentServer, tcpServer, type HttpHandler, type TestServer,
 } from '../support/net-servers.js';
+import { needTools, PYTHON3 } from '../support/tools.js';
+
+const python3 = needTools('HTTP connect_timeout test against a full accept queue', PYTHON3());
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -263,7 +266,8 @@ describe('HttpProber: failure reasons', () => {
     expect(r).toMatchObject({ ok: false, reason: 'protocol' });
   });
 
-  it.skipIf(!hasPython3())('connect_timeout: no SYN-ACK (full accept queue)', async () => {
+  it.skipIf(python3.skip)('connect_timeout: no SYN-ACK (full accept queue)', async () => {
+    python3.check();
     const l = keep(await fullBacklogListener());
     const r = await probe(spec(l.port, {}, { timeoutMs: 300 }));
     expect(r).toMatchObject({ ok: false, reason: 'connect_timeout', synRetransmit: false });

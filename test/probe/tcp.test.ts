@@ -1,8 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TcpProber } from '../../src/probe/tcp.js';
 import type { ProbeSpec, TcpCheck } from '../../src/probe/types.js';
-import { fullBacklogListener, hasPython3, listenOverflows, synDropped } from '../support/net-backlog.js';
+import { fullBacklogListener, listenOverflows, synDropped } from '../support/net-backlog.js';
 import { closedPort, resettingServer, silentServer, tcpServer, type TestServer } from '../support/net-servers.js';
+import { needTools, PYTHON3 } from '../support/tools.js';
+
+const python3 = needTools('connect_timeout tests against a full accept queue', PYTHON3());
 
 const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -110,7 +113,9 @@ describe('TcpProber', () => {
     expect(r).toMatchObject({ ok: true, remoteAddress: '::1', sourcePort: srv.remotePorts[0] });
   });
 
-  describe.skipIf(!hasPython3())('against a full accept queue (python3 helper)', () => {
+  describe.skipIf(python3.skip)('against a full accept queue (python3 helper)', () => {
+    beforeEach(() => python3.check());
+
     it('connect_timeout: the kernel drops the SYN, no SYN-ACK before the deadline', async () => {
       const l = keep(await fullBacklogListener());
       const r = await probe(spec(l.port, undefined, '127.0.0.1', 300));

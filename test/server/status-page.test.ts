@@ -1,26 +1,25 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/lib/logger.js';
-import { hasChromium, launchChromium } from '../support/browser.js';
+import { CHROMIUM, hasChromium, launchChromium } from '../support/browser.js';
+import { needTools, tool } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
 
-const skip = !hasChromium();
-if (skip) {
-  if (process.env.CI) throw new Error('chromium must be installed in CI (.ci/run installs it)');
-  console.warn('status page test skipped: /usr/bin/chromium is not installed (apt-get install chromium)');
-}
+const chromium = needTools('status page test', tool('chromium', () => (hasChromium() ? undefined : `${CHROMIUM} is not installed (apt-get install chromium)`)));
 
-describe.skipIf(skip)('status page in a real browser', () => {
+describe.skipIf(chromium.skip)('status page in a real browser', () => {
   let web: Server;
   let app: App;
   let browser: Browser;
   let base: string;
 
+  beforeEach(() => chromium.check());
   beforeAll(async () => {
+    if (chromium.missing) return;
     let n = 0;
     // Every third request fails with a 503: the page must show a degraded target and the reason.
     web = createServer((_req, res) => (++n % 3 === 0 ? res.writeHead(503).end('busy') : res.writeHead(200).end('ok')));
