@@ -279,24 +279,31 @@ export class Scheduler {
     loop.abort = ac;
     loop.running = prober
       .probe(loop.spec, ac.signal)
-      .then((result) => {
-        if (this.loops.get(target.name) !== loop || !this.started) return;
-        // The prober hands over a fresh object: it becomes the attempt without a copy.
-        const attempt = result as Attempt;
-        attempt.seq = loop.history.nextSeq();
-        attempt.target = target.name;
-        attempt.startedAt = startedAt;
-        attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
-        attempt.burst = burst;
-        if (context) attempt.cluster = context;
-        if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
-        loop.history.record(attempt);
-        this.opts.onAttempt(attempt, target);
-      })
-      .catch((err) => {
-        // A prober bug is not a network failure: log it loudly, record nothing.
-        this.opts.logger.error('prober error (not recorded as an attempt)', { target: target.name, error: errorMessage(err) });
-      })
+      .then(
+        (result) => {
+          if (this.loops.get(target.name) !== loop || !this.started) return;
+          // The prober hands over a fresh object: it becomes the attempt without a copy.
+          const attempt = result as Attempt;
+          attempt.seq = loop.history.nextSeq();
+          attempt.target = target.name;
+          attempt.startedAt = startedAt;
+          attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
+          attempt.burst = burst;
+          if (context) attempt.cluster = context;
+          if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
+          loop.history.record(attempt);
+          try {
+            this.opts.onAttempt(attempt, target);
+          } catch (err) {
+            // The attempt is recorded; what failed is vipwatch's own handling of it (diagnosis, metrics, logs).
+            this.opts.logger.error('attempt handling failed (the attempt is recorded)', { target: target.name, seq: attempt.seq, error: errorMessage(err) });
+          }
+        },
+        (err) => {
+          // A prober bug is not a network failure: log it loudly, record nothing.
+          this.opts.logger.error('prober error (not recorded as an attempt)', { target: target.name, error: errorMessage(err) });
+        },
+      )
       .finally(() => {
         clock.clearTimeout(deadline);
         loop.running = undefined;

@@ -3,7 +3,7 @@ import type { TargetConfig } from '../../src/config/targets.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { sleep } from '../../src/lib/clock.js';
 import { FakeClock } from '../../src/lib/fake-clock.js';
-import { silentLogger } from '../../src/lib/logger.js';
+import { createLogger, silentLogger } from '../../src/lib/logger.js';
 import type { Prober, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';
 import { SelfMonitor } from '../../src/schedule/self-monitor.js';
@@ -146,5 +146,32 @@ describe('Scheduler', () => {
     await Promise.all([s.stop(), clock.advance(0)]);
     await clock.advance(5000);
     expect(attempts.length).toBe(before);
+  });
+});
+
+describe('Scheduler error reporting', () => {
+  it('an error in the handling of a recorded attempt is not logged as a prober error, and probing goes on', async () => {
+    const clock = new FakeClock();
+    const prober = new ClockProber(clock, 10);
+    const lines: { msg: string; [k: string]: unknown }[] = [];
+    const logger = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l)) });
+    let calls = 0;
+    const s = new Scheduler({
+      clock, logger, probers: { tcp: prober, http: prober, https: prober }, historySize: 100,
+      onAttempt: () => {
+        calls++;
+        throw new Error('diagnosis exploded');
+      },
+    });
+    s.setTargets([target('a')]);
+    s.start();
+    await clock.advance(3000);
+    await s.stop();
+    expect(calls).toBe(3);
+    expect(s.history('a')!.recent().length).toBe(3);
+    expect(lines.filter((l) => l.msg.startsWith('prober error'))).toEqual([]);
+    const handling = lines.filter((l) => l.msg === 'attempt handling failed (the attempt is recorded)');
+    expect(handling.length).toBe(3);
+    expect(handling[0]!.error).toContain('diagnosis exploded');
   });
 });
