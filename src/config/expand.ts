@@ -1,4 +1,11 @@
+import { pinSecret } from '../lib/redact.js';
 import { formatPath, isPlainObject, type DecodeContext, type Path } from './schema-dsl.js';
+
+/**
+ * Plain-string fields that are URL parts (a target's request path, `/health?token=${T}`): the values substituted
+ * there are secrets to the scrubber, so a peer echoing the request line does not print them.
+ */
+const URL_PART = /^targets\[\d+\]\.http\.path$/;
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$/g;
 
@@ -33,6 +40,7 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, ctx: ExpandCon
       const key = formatPath(path);
       ctx.expanded.add(key);
       (ctx.envValues ??= new Map()).set(key, values.filter((v) => v !== ''));
+      if (URL_PART.test(key)) for (const v of values) pinSecret(v);
     }
     return out;
   }

@@ -39,6 +39,12 @@ describe('URLs with a secret in them', () => {
     expect(scrub('got T000/B000/XXXXSECRET and am-path-token from alertmanager')).toBe(`got ${REDACTED} and ${REDACTED} from alertmanager`);
   });
 
+  it("a value substituted into a target's request path is a secret to the scrubber (a peer may echo the request line)", () => {
+    const c = parseConfig('targets: [ { name: t, address: 127.0.0.1, port: 80, protocol: http, http: { path: "/health?token=${T}" } } ]\n', join(dir, 'c.yaml'), { env: { T: 'path-token-123' } });
+    expect(c.targets[0]!.http!.path).toBe('/health?token=path-token-123');
+    expect(scrub('GET /health?token=path-token-123')).toBe(`GET /health?token=${REDACTED}`);
+  });
+
   it('a URL without ${ENV} stays a plain string (nothing to hide)', () => {
     const c = parseConfig('alerting: { webhooks: [ { url: "https://hooks.example.com/vipwatch" } ] }\n', join(dir, 'c.yaml'), { env: {} });
     expect(c.alerting.webhooks[0]!.url).toBe('https://hooks.example.com/vipwatch');
