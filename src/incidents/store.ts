@@ -7,7 +7,8 @@ import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises
 import { join } from 'node:path';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { INCIDENT_KINDS, type Incident } from './types.js';
+import type { Incident } from './types.js';
+import { checkIncident, isIsoDate } from './validate.js';
 
 export interface StoredIncident {
   incident: Incident;
@@ -28,7 +29,11 @@ export class IncidentStore {
 
   constructor(readonly dir: string, private readonly logger: Logger) {}
 
-  /** Reads every record; deletes partial temp files; moves unreadable files aside as `<name>.corrupt-<time>`. */
+  /**
+   * Reads every record; deletes partial temp files; moves unreadable files and records of the wrong shape aside
+   * as `<name>.corrupt-<time>` (one error log each). A resolved record whose dates cannot be read is deleted: its
+   * age is unknown, so it is pruned as if older than keepResolved rather than kept forever.
+   */
   async loadAll(now: number): Promise<StoredIncident[]> {
     await mkdir(this.dir, { recursive: true });
     const out: StoredIncident[] = [];
@@ -41,9 +46,16 @@ export class IncidentStore {
         continue;
       }
       if (!name.endsWith('.json')) continue;
+      let raw: unknown;
       try {
-        out.push(parseRecord(await readFile(path, 'utf8')));
+        raw = JSON.parse(await readFile(path, 'utf8'));
+        out.push(parseRecord(raw, name));
       } catch (err) {
+        if (isResolvedWithBadDate(raw, name)) {
+          await unlink(path).catch(() => {});
+          this.logger.warn('resolved incident record with an unreadable date pruned', { file: path, error: errorMessage(err) });
+          continue;
+        }
         const aside = `${path}.corrupt-${now}`;
         await rename(path, aside).catch(() => {});
         this.logger.error('unreadable incident record moved aside', { file: path, movedTo: aside, error: errorMessage(err) });
@@ -103,13 +115,22 @@ function assertSafeId(id: string): void {
   if (!SAFE_ID.test(id)) throw new VipwatchError('VIPWATCH_INCIDENT_ID', `unsafe incident id ${JSON.stringify(id)}`);
 }
 
-function parseRecord(text: string): StoredIncident {
-  const raw = JSON.parse(text) as Partial<FileV1>;
-  if (raw?.version !== 1) throw new Error(`unsupported record version ${JSON.stringify(raw?.version)}`);
-  const inc = raw.incident as Incident | undefined;
-  if (!inc || typeof inc.id !== 'string' || !SAFE_ID.test(inc.id) || typeof inc.target !== 'string') throw new Error('record without a valid incident id and target');
-  if (inc.status !== 'open' && inc.status !== 'resolved') throw new Error(`invalid status ${JSON.stringify(inc.status)}`);
-  if (!INCIDENT_KINDS.includes(inc.kind)) throw new Error(`invalid kind ${JSON.stringify(inc.kind)}`);
-  if (typeof inc.startedAt !== 'string' || Number.isNaN(Date.parse(inc.startedAt))) throw new Error('invalid startedAt');
-  return { incident: inc, lastNotifiedAt: typeof raw.lastNotifiedAt === 'number' ? raw.lastNotifiedAt : Date.parse(inc.updatedAt) || 0 };
+/** A record checked field by field; only a record named `<id>.json` is its incident's (save and remove use that name). */
+function parseRecord(raw: unknown, name: string): StoredIncident {
+  const r = raw as Partial<FileV1> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new Error('not a JSON object');
+  if (r.version !== 1) throw new Error(`unsupported record version ${JSON.stringify(r.version)}`);
+  const incident = checkIncident(r.incident);
+  if (!SAFE_ID.test(incident.id) || name !== `${incident.id}.json`) throw new Error(`incident.id ${JSON.stringify(incident.id)} does not match the file name`);
+  const lastNotifiedAt = r.lastNotifiedAt ?? Date.parse(incident.updatedAt);
+  if (typeof lastNotifiedAt !== 'number' || !Number.isFinite(lastNotifiedAt) || lastNotifiedAt < 0) throw new Error('lastNotifiedAt: must be epoch milliseconds');
+  return { incident, lastNotifiedAt };
+}
+
+/** A resolved record of this file whose resolvedAt or updatedAt is not a date (whatever else is wrong with it). */
+function isResolvedWithBadDate(raw: unknown, name: string): boolean {
+  const inc = (raw as { version?: unknown; incident?: Record<string, unknown> } | null)?.incident;
+  if ((raw as { version?: unknown } | null)?.version !== 1 || typeof inc !== 'object' || inc === null) return false;
+  if (inc.status !== 'resolved' || name !== `${String(inc.id)}.json`) return false;
+  return !isIsoDate(inc.updatedAt) || (inc.resolvedAt !== null && !isIsoDate(inc.resolvedAt));
 }

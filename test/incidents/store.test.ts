@@ -58,6 +58,66 @@ describe('IncidentStore', () => {
     expect(lines.some((l) => l.includes('partial incident write'))).toBe(true);
   });
 
+  it('moves records of the wrong shape aside with one error log each; the manager restores none of them', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ write: (l) => lines.push(l) });
+    const good = incident('good');
+    await new IncidentStore(dir, silentLogger).save({ incident: good, lastNotifiedAt: 1 });
+    // Each parses as JSON and names its own file, but one field breaks the contract.
+    const bad: Record<string, { over: Record<string, unknown>; field: string; top?: Record<string, unknown> }> = {
+      'bad-nodes': { over: { nodes: 'node-2' }, field: 'incident.nodes: must be an object, got "node-2"' },
+      'bad-port': { over: { port: '80' }, field: 'incident.port: must be an integer from 0 to 65535, got "80"' },
+      'bad-evidence': { over: { evidence: [1, 2] }, field: 'incident.evidence[0]: must be a string, got 1' },
+      'bad-kind': { over: { kind: 'rp_filter' }, field: 'incident.kind: must be one of asymmetric_routing, vip_unreachable, packet_loss, backend_refused, http_errors, got "rp_filter"' },
+      'bad-started': { over: { startedAt: 'yesterday' }, field: 'incident.startedAt: must be an ISO 8601 UTC time like 2026-01-01T00:00:00.000Z, got "yesterday"' },
+      'no-target': { over: { target: undefined }, field: 'incident.target: must be a non-empty string, got nothing' },
+      'bad-confidence': { over: { confidence: 7 }, field: 'incident.confidence: must be a number from 0 to 1, got 7' },
+      'open-resolved': { over: { resolvedAt: '2026-01-01T00:00:00.000Z' }, field: 'incident.resolvedAt: must be null while the incident is open, got "2026-01-01T00:00:00.000Z"' },
+      'bad-node-stats': { over: { nodes: { 'node-1': { endpoints: 1, successes: -1 } } }, field: 'incident.nodes.node-1.successes: must be an integer from 0 to 9007199254740991, got -1' },
+      'bad-notified': { over: {}, top: { lastNotifiedAt: 'soon' }, field: 'lastNotifiedAt: must be epoch milliseconds' },
+      'other-name': { over: { id: 'someone-else' }, field: 'incident.id "someone-else" does not match the file name' },
+    };
+    for (const [id, b] of Object.entries(bad)) {
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify({ version: 1, incident: { ...incident(id, { target: `t-${id}` }), ...b.over }, lastNotifiedAt: 1, ...b.top }));
+    }
+    const loaded = await new IncidentStore(dir, logger).loadAll(77);
+    expect(loaded.map((r) => r.incident.id)).toEqual(['good']);
+    expect(readdirSync(dir).sort()).toEqual(['good.json', ...Object.keys(bad).map((id) => `${id}.json.corrupt-77`)].sort());
+    const logs = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'unreadable incident record moved aside');
+    expect(logs).toHaveLength(Object.keys(bad).length);
+    for (const [id, b] of Object.entries(bad)) {
+      expect(logs.find((l) => l.file === join(dir, `${id}.json`)), id).toMatchObject({ level: 'error', movedTo: join(dir, `${id}.json.corrupt-77`), error: b.field });
+    }
+    // Loading again finds nothing new to complain about; a manager restores only the good record.
+    lines.length = 0;
+    const m = new IncidentManager({ dir, clock: new FakeClock(), config: DIAGNOSIS_DEFAULTS, logger });
+    await m.load();
+    expect(m.list().map((i) => i.id)).toEqual(['good']);
+    expect(lines.filter((l) => l.includes('moved aside'))).toEqual([]);
+    for (const id of Object.keys(bad)) expect(m.openFor(`t-${id}`)).toBeUndefined();
+  });
+
+  it('prunes a resolved record whose date cannot be read instead of keeping it forever', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ write: (l) => lines.push(l) });
+    const resolved = (id: string, over: Partial<Record<keyof Incident, unknown>>) =>
+      writeFileSync(join(dir, `${id}.json`), JSON.stringify({ version: 1, incident: { ...incident(id), status: 'resolved', resolvedAt: '2026-01-01T01:00:00.000Z', ...over }, lastNotifiedAt: 1 }));
+    resolved('bad-resolved-at', { resolvedAt: 'not a date' });
+    resolved('bad-updated-at', { updatedAt: 12345 });
+    resolved('ok-resolved', {});
+    const m = new IncidentManager({ dir, clock: new FakeClock(Date.UTC(2026, 0, 1, 2)), config: DIAGNOSIS_DEFAULTS, logger });
+    await m.load();
+    expect(m.list().map((i) => i.id)).toEqual(['ok-resolved']);
+    expect(readdirSync(dir)).toEqual(['ok-resolved.json']);
+    const pruned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'resolved incident record with an unreadable date pruned');
+    expect(pruned.map((l) => l.file).sort()).toEqual([join(dir, 'bad-resolved-at.json'), join(dir, 'bad-updated-at.json')]);
+  });
+
+  it('restores only the fields of the contract', async () => {
+    writeFileSync(join(dir, 'x.json'), JSON.stringify({ version: 1, incident: { ...incident('x'), injected: '<script>' }, lastNotifiedAt: 3, extra: true }));
+    expect(await new IncidentStore(dir, silentLogger).loadAll(0)).toEqual([{ incident: incident('x'), lastNotifiedAt: 3 }]);
+  });
+
   it('refuses ids that could escape the directory', async () => {
     const s = new IncidentStore(dir, silentLogger);
     await expect(s.save({ incident: incident('../evil'), lastNotifiedAt: 0 })).rejects.toMatchObject({ code: 'VIPWATCH_INCIDENT_ID' });
@@ -67,7 +127,7 @@ describe('IncidentStore', () => {
     // Compile the store (and what it imports) to plain JS, run it in a child that rewrites one record as fast as it
     // can, kill -9 it, then load with a fresh manager: the record is complete and still open.
     const build = join(dir, 'build');
-    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/lib/errors.ts']) {
+    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/incidents/validate.ts', 'src/lib/errors.ts']) {
       const out = ts.transpileModule(readFileSync(join(ROOT, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
       mkdirSync(dirname(join(build, f)), { recursive: true });
       writeFileSync(join(build, f.replace(/\.ts$/, '.js')), out.outputText);
