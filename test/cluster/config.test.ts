@@ -56,6 +56,7 @@ describe('kubernetes config section', () => {
       arp: { enabled: true, file: join(dir, 'arp.txt'), intervalMs: 2000 },
       discovery: { enabled: true, labelSelector: 'vipwatch=on', namespaces: ['default', 'shop'] },
     });
+    expect(load('kubernetes:\n  minWatchDuration: 0s\n  maxResponseBytes: 4194304\n').kubernetes).toMatchObject({ minWatchDurationMs: 0, maxResponseBytes: 4 * 1024 * 1024 });
     // Only paths are kept: no token ever sits in the decoded config.
     expect(JSON.stringify(k)).not.toContain('super-secret-token');
   });
@@ -69,6 +70,8 @@ describe('kubernetes config section', () => {
     ['a bad label selector', 'kubernetes:\n  discovery:\n    labelSelector: "app in (a"\n', ['3:20: kubernetes.discovery.labelSelector: invalid label selector "app in (a": cannot parse "app in (a"']],
     ['a bad namespace', 'kubernetes:\n  discovery:\n    namespaces: [Default]\n', ['3:18: kubernetes.discovery.namespaces[0]: must be a Kubernetes namespace name (lowercase letters, digits and "-")']],
     ['staleAfter not above watchTimeout', 'kubernetes:\n  watchTimeout: 2m\n  staleAfter: 2m\n', ['3:15: kubernetes.staleAfter: must be longer than watchTimeout (120000ms): a quiet, healthy watch is only re-confirmed when it ends']],
+    ['minWatchDuration not below watchTimeout', 'kubernetes:\n  watchTimeout: 2s\n  minWatchDuration: 2s\n', ['3:21: kubernetes.minWatchDuration: must be shorter than watchTimeout (2000ms): a watch the server ends on time would count as a failure']],
+    ['a maxResponseBytes too small to hold a list page', 'kubernetes:\n  maxResponseBytes: 1000\n', ['2:21: kubernetes.maxResponseBytes: must be >= 65536, got 1000']],
     ['backoff initial above max', 'kubernetes:\n  backoff:\n    initial: 1m\n    max: 10s\n', ['3:14: kubernetes.backoff.initial: must not exceed backoff.max (10000ms)']],
     ['a misspelt key', 'kubernetes:\n  kubeconfg: kubeconfig\n', ['2:3: kubernetes.kubeconfg: unknown key; did you mean "kubeconfig"?']],
   ])('rejects %s with file:line:col', (_name, yaml, expected) => {

@@ -1,13 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentialSource } from '../../src/cluster/credentials.js';
-import { Informer, WATCH_GRACE_MS, type InformerTiming } from '../../src/cluster/informer.js';
-import { KubeClient } from '../../src/cluster/kube-client.js';
-import { parseService, type ServiceObj } from '../../src/cluster/objects.js';
-import { IndexedStore } from '../../src/cluster/store.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { FakeKubeApi, type KubeObject } from '../support/fake-kube-api.js';
-import { fixtureObjects, ioUntil, stepUntil } from './helpers.js';
+import { WATCH_GRACE_MS, type InformerTiming } from '../../src/cluster/informer.js';
+import type { KubeObject } from '../support/fake-kube-api.js';
+import { ioUntil, stepUntil } from './helpers.js';
+import { informerHarness, synced, type Harness } from './informer-harness.js';
 
 const svc = (name: string, ip = '192.0.2.50', ns = 'default'): KubeObject => ({
   apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns },
@@ -15,47 +10,13 @@ const svc = (name: string, ip = '192.0.2.50', ns = 'default'): KubeObject => ({
   status: { loadBalancer: { ingress: [{ ip }] } },
 });
 
-interface Harness {
-  api: FakeKubeApi;
-  clock: FakeClock;
-  store: IndexedStore<ServiceObj>;
-  informer: Informer<ServiceObj>;
-  logs: { level: string; msg: string; [k: string]: unknown }[];
-  changes: () => number;
-}
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function harness(timing: Partial<InformerTiming> = {}, random = () => 1, seed = true): Promise<Harness> {
-  const api = new FakeKubeApi();
-  await api.start();
-  if (seed) for (const o of fixtureObjects()) api.apply(o);
-  const clock = new FakeClock();
-  const logs: Harness['logs'] = [];
-  const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Harness['logs'][number]), now: () => clock.now() });
-  const client = new KubeClient({ server: api.url, tls: { insecureSkipVerify: false }, auth: { kind: 'none' }, describe: 'test' }, credentialSource({ kind: 'none' }, clock));
-  const store = new IndexedStore<ServiceObj>();
-  let changes = 0;
-  const informer = new Informer<ServiceObj>({
-    resource: 'services', path: '/api/v1/services', parse: parseService, store, client, clock, logger, random,
-    timing: { requestTimeoutMs: 10_000, watchTimeoutMs: 60_000, resyncIntervalMs: 600_000, minWatchDurationMs: 1000, backoff: { initialMs: 1000, maxMs: 8000 }, ...timing },
-    onChange: () => changes++,
-  });
-  const ac = new AbortController();
-  const running = informer.run(ac.signal);
-  cleanups.push(async () => {
-    ac.abort();
-    await running;
-    await client.close();
-    await api.stop();
-  });
-  return { api, clock, store, informer, logs, changes: () => changes };
-}
-
-const synced = (h: Harness) => () => h.informer.status().state === 'synced' && h.api.openWatches('services') === 1;
+const harness = (timing: Partial<InformerTiming> = {}, random = () => 1, seed = true): Promise<Harness> =>
+  informerHarness(cleanups, { timing, random, seed });
 
 describe('Informer: list then watch', () => {
   it('lists, watches from the list resourceVersion with bookmarks, and applies ADDED/MODIFIED/DELETED', async () => {

@@ -2,6 +2,8 @@
  * A fake Kubernetes API server for tests and the lab: real HTTP(S) on 127.0.0.1, real-shaped JSON lists and chunked,
  * newline-delimited watch streams. It can send BOOKMARKs, expire resourceVersions (HTTP 410 or an ERROR event), cut
  * or stall streams, answer 401/403/404/500, require client certificates, and stop and restart on the same port.
+ * Fault modes (watchFault/listFault) misbehave the way broken servers and proxies do: watches that end at once, a line
+ * that never ends, garbage lines, malformed events, list pages of any size; faultResponses records what was sent.
  *
  * Collections are named by their plural resource ("services", "endpointslices", "nodes", "events",
  * "servicel2statuses"); any kind can be stored, its plural derived from the kind.
@@ -29,6 +31,36 @@ export interface RecordedRequest {
   authorization?: string;
   /** CN of the client certificate, when one was presented. */
   clientCn?: string;
+}
+
+/**
+ * How watches of a resource misbehave (after answering 200):
+ * - `end-at-once`: the stream ends at once, with no event (a proxy or server closing every watch);
+ * - `endless-line`: bytes with no newline, as fast as the client reads them, up to `maxBytes` (default 1 GiB);
+ * - `garbage`: `lines` lines that are not JSON (default 100), then the stream stays open;
+ * - `bad-events`: `lines` JSON events whose object has no name (the parser rejects them), then the stream serves
+ *   normally (later changes are sent).
+ */
+export type WatchFault =
+  | { mode: 'end-at-once' }
+  | { mode: 'endless-line'; maxBytes?: number }
+  | { mode: 'garbage'; lines?: number }
+  | { mode: 'bad-events'; lines?: number };
+
+/** A list answered with one page of about `bytes` bytes (real items, padded), chunked or with a Content-Length. */
+export interface ListFault {
+  bytes: number;
+  contentLength?: boolean;
+}
+
+/** One faulty answer: how many payload bytes the server wrote, and whether the client hung up before the end. */
+export interface FaultResponse {
+  resource: string;
+  fault: string;
+  bytesWritten: number;
+  /** The client closed the connection before the server finished (or the stream was meant to stay open). */
+  clientClosed: boolean;
+  done: boolean;
 }
 
 export type KubeObject = {
@@ -105,6 +137,9 @@ export class FakeKubeApi {
   private readonly failures: Failure[] = [];
   private readonly stalled = new Set<string>();
   private readonly held = new Set<ServerResponse>();
+  private readonly watchFaults = new Map<string, WatchFault>();
+  private readonly listFaults = new Map<string, ListFault>();
+  readonly faultResponses: FaultResponse[] = [];
 
   constructor(private readonly opts: FakeKubeApiOptions = {}) {
     this.tokens = opts.tokens ? new Set(opts.tokens) : undefined;
@@ -245,6 +280,21 @@ export class FakeKubeApi {
     this.failures.length = 0;
   }
 
+  /** Every later watch of the resource ('*' for all) misbehaves as `fault` says, until clearFaults(). */
+  watchFault(resource: string, fault: WatchFault): void {
+    this.watchFaults.set(resource, fault);
+  }
+
+  /** Every later list of the resource ('*' for all) is answered with one oversized page, until clearFaults(). */
+  listFault(resource: string, fault: ListFault): void {
+    this.listFaults.set(resource, fault);
+  }
+
+  clearFaults(): void {
+    this.watchFaults.clear();
+    this.listFaults.clear();
+  }
+
   /** Requests for the resource ('*' for all) are accepted and never answered; open watches receive nothing more. */
   stall(resource = '*'): void {
     this.stalled.add(resource);
@@ -307,6 +357,10 @@ export class FakeKubeApi {
       return answer(res, failure.status, statusObject(failure.status, msg));
     }
     if (!route || req.method !== 'GET') return answer(res, 404, statusObject(404));
+    const wf = watch ? this.watchFaults.get(route.resource) ?? this.watchFaults.get('*') : undefined;
+    if (wf) return this.serveWatchFault(route, wf, res);
+    const lf = watch ? undefined : this.listFaults.get(route.resource) ?? this.listFaults.get('*');
+    if (lf) return this.serveListFault(route, lf, res);
     if (watch) return this.serveWatch(route, query, res);
     return this.serveList(route, query, res);
   }
@@ -355,6 +409,101 @@ export class FakeKubeApi {
       this.watches.delete(w);
     });
   }
+
+  private record(resource: string, fault: string, res: ServerResponse): FaultResponse {
+    const r: FaultResponse = { resource, fault, bytesWritten: 0, clientClosed: false, done: false };
+    this.faultResponses.push(r);
+    res.on('close', () => {
+      if (!res.writableFinished) r.clientClosed = true;
+      r.done = true;
+    });
+    return r;
+  }
+
+  private serveWatchFault(route: Route, fault: WatchFault, res: ServerResponse): void {
+    const r = this.record(route.resource, fault.mode, res);
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const send = (text: string | Buffer) => {
+      r.bytesWritten += Buffer.byteLength(text);
+      return res.write(text);
+    };
+    switch (fault.mode) {
+      case 'end-at-once':
+        res.end();
+        return;
+      case 'endless-line': {
+        send('{"type":"ADDED","object":{"kind":"Service","metadata":{"name":"');
+        pump(res, Buffer.alloc(64 * 1024, 'x'), fault.maxBytes ?? 1024 ** 3, send);
+        return;
+      }
+      case 'garbage':
+        for (let i = 0; i < (fault.lines ?? 100); i++) send(`<html>502 Bad Gateway ${i} {"type":\n`);
+        this.hold(res);
+        return;
+      case 'bad-events': {
+        for (let i = 0; i < (fault.lines ?? 100); i++)
+          send(JSON.stringify({ type: 'ADDED', object: { kind: 'Service', apiVersion: route.apiVersion, metadata: { namespace: 'default', resourceVersion: String(this.rv) } } }) + '\n');
+        const w: OpenWatch = { route, query: {}, res, bookmarks: false };
+        this.watches.add(w);
+        res.on('close', () => this.watches.delete(w));
+        return;
+      }
+    }
+  }
+
+  private serveListFault(route: Route, fault: ListFault, res: ServerResponse): void {
+    const r = this.record(route.resource, 'oversized-list', res);
+    const kind = Object.entries(PLURALS).find(([, p]) => p === route.resource)?.[0] ?? 'Unknown';
+    const head = `{"kind":"${kind}List","apiVersion":"${route.apiVersion}","metadata":{"resourceVersion":"${this.rv}"},"items":[`;
+    const item = (i: number) => JSON.stringify({ metadata: { name: `pad-${i}`, namespace: 'default', annotations: { pad: 'p'.repeat(4000) } } });
+    const n = Math.max(1, Math.ceil((fault.bytes - head.length) / (item(0).length + 1)));
+    if (fault.contentLength) {
+      const body = head + Array.from({ length: n }, (_, i) => item(i)).join(',') + ']}';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      r.bytesWritten = Buffer.byteLength(body);
+      res.end(body);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    let i = 0;
+    const next = (): void => {
+      while (!res.destroyed) {
+        const chunk = i === 0 ? head + item(0) : i < n ? ',' + item(i) : ']}';
+        r.bytesWritten += chunk.length;
+        if (i++ >= n) {
+          res.end(chunk);
+          return;
+        }
+        if (!res.write(chunk)) {
+          res.once('drain', next);
+          return;
+        }
+      }
+    };
+    next();
+  }
+
+  private hold(res: ServerResponse): void {
+    this.held.add(res);
+    res.on('close', () => this.held.delete(res));
+  }
+}
+
+/** Writes `chunk` again and again as fast as the peer reads, until `max` bytes or the peer hangs up. */
+function pump(res: ServerResponse, chunk: Buffer, max: number, send: (b: Buffer) => boolean): void {
+  let sent = 0;
+  const next = (): void => {
+    while (!res.destroyed && sent < max) {
+      sent += chunk.length;
+      if (!send(chunk)) {
+        res.once('drain', next);
+        return;
+      }
+    }
+    if (!res.destroyed) res.end();
+  };
+  next();
 }
 
 function objKey(o: KubeObject): string {
