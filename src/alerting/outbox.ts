@@ -1,6 +1,8 @@
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VipwatchError } from '../lib/errors.js';
+import type { IncidentEventType } from '../incidents/types.js';
+import { checkIncident, ShapeError } from '../incidents/validate.js';
+import { VipwatchError, errorMessage } from '../lib/errors.js';
 import { TMP_PREFIX, writeFileAtomic } from './atomic-file.js';
 import type { Notification } from './notification.js';
 
@@ -10,6 +12,8 @@ export interface LoadedOutbox {
   entries: Notification[];
   /** Files that could not be read as a notification; renamed to `*.corrupt` and kept for a human. */
   corrupt: string[];
+  /** Why each of `corrupt` (same order) was set aside. */
+  errors: string[];
 }
 
 /**
@@ -55,6 +59,7 @@ export class OutboxStore {
     const names = (await readdir(this.dir)).sort();
     const entries: Notification[] = [];
     const corrupt: string[] = [];
+    const errors: string[] = [];
     for (const name of names) {
       const file = join(this.dir, name);
       if (name.startsWith(TMP_PREFIX)) {
@@ -63,20 +68,38 @@ export class OutboxStore {
       }
       if (!ENTRY.test(name)) continue;
       try {
-        const n = JSON.parse(await readFile(file, 'utf8')) as Notification;
-        if (!isNotification(n) || this.fileOf(n) !== file) throw new Error('not a notification entry');
+        const n = checkNotification(JSON.parse(await readFile(file, 'utf8')));
+        if (this.fileOf(n) !== file) throw new Error(`id ${JSON.stringify(n.id)} and seq ${n.seq} do not match the file name`);
         entries.push(n);
-      } catch {
+      } catch (err) {
+        // Never enqueued: a record of the wrong shape would fail at every send until alerting.maxAge.
         await rename(file, `${file}.corrupt`).catch(() => {});
         corrupt.push(`${file}.corrupt`);
+        errors.push(errorMessage(err));
       }
     }
-    return { entries, corrupt };
+    return { entries, corrupt, errors };
   }
 }
 
-function isNotification(n: unknown): n is Notification {
-  const x = n as Partial<Notification> | null;
-  return !!x && typeof x.id === 'string' && typeof x.seq === 'number' && typeof x.event === 'string' && typeof x.queuedAt === 'number'
-    && typeof x.incident === 'object' && x.incident !== null && typeof x.incident.id === 'string';
+const EVENTS: readonly IncidentEventType[] = ['open', 'update', 'reminder', 'resolved'];
+
+/** A notification read back from disk, checked field by field (the incident against its public contract); a clean copy. */
+export function checkNotification(raw: unknown): Notification {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ShapeError('(entry)', 'an object', raw);
+  const o = raw as Record<string, unknown>;
+  if (typeof o.id !== 'string' || !/^[A-Za-z0-9-]+$/.test(o.id)) throw new ShapeError('id', 'letters, digits and "-"', o.id);
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) throw new ShapeError('seq', 'a non-negative integer', o.seq);
+  if (!EVENTS.includes(o.event as IncidentEventType)) throw new ShapeError('event', `one of ${EVENTS.join(', ')}`, o.event);
+  for (const k of ['at', 'queuedAt'] as const) {
+    if (typeof o[k] !== 'number' || !Number.isFinite(o[k]) || o[k] < 0) throw new ShapeError(k, 'epoch milliseconds', o[k]);
+  }
+  if (typeof o.instance !== 'string') throw new ShapeError('instance', 'a string', o.instance);
+  if (o.test !== undefined && typeof o.test !== 'boolean') throw new ShapeError('test', 'true or false', o.test);
+  const n: Notification = {
+    id: o.id, seq: o.seq, event: o.event as IncidentEventType, at: o.at as number, queuedAt: o.queuedAt as number,
+    instance: o.instance, incident: checkIncident(o.incident),
+  };
+  if (o.test) n.test = true;
+  return n;
 }
