@@ -63,7 +63,9 @@ describe(`soak: vipwatch run, the real binary, for ${SECONDS} s`, () => {
       await waitFor(() => getOnce(`${base}/-/healthy`, HEALTH_DEADLINE_MS).then((r) => r.status === 200), { what: `first /-/healthy; ${diag()}` });
 
       const rss: { at: number; bytes: number }[] = [];
+      let firstBadPoll: Poll | undefined;
       const poller = pollEvery(`${base}/-/healthy`, 1000, HEALTH_DEADLINE_MS, (p) => {
+        if (!firstBadPoll && (p.status !== 200 || p.ms === undefined || p.ms >= HEALTH_DEADLINE_MS)) firstBadPoll = p;
         try {
           rss.push({ at: p.at, bytes: c.rssBytes() });
         } catch {
@@ -80,8 +82,9 @@ describe(`soak: vipwatch run, the real binary, for ${SECONDS} s`, () => {
         const start = await scrape(base);
         const endAt = spawnedAt + SECONDS * 1000;
         // Real time is what this test is about: the child runs on the system clock.
-        while (Date.now() < endAt && c.exit === undefined) {
-          await new Promise((r) => setTimeout(r, Math.min(5000, endAt - Date.now())));
+        // A missed health poll or an early exit already fails the soak: stop there rather than wait out the span.
+        while (Date.now() < endAt && c.exit === undefined && !firstBadPoll) {
+          await new Promise((r) => setTimeout(r, Math.min(1000, endAt - Date.now())));
         }
         const end = await scrape(base).catch((err: unknown) => ({ at: Date.now(), samples: [] as PromSample[], err }));
         polls = poller.polls.slice();
