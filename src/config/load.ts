@@ -7,6 +7,7 @@ import { configValidator, type Config } from './schema.js';
 import { DecodeContext, formatPath, INVALID, type Problem } from './schema-dsl.js';
 import type { ConfigContext } from './secrets.js';
 import { checkAliases } from './yaml-aliases.js';
+import { linePos, MAX_NESTING, tooDeep } from './yaml-depth.js';
 
 /** A config file larger than this is refused before it is parsed (a real one is a few KiB to a few MiB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -52,6 +53,11 @@ function tooLarge(file: string, size?: number): ConfigError {
 
 export function parseConfig(text: string, file: string, opts: LoadOptions = {}): Config {
   if (text.length * 3 > MAX_CONFIG_BYTES && Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw tooLarge(file, Buffer.byteLength(text));
+  const deep = tooDeep(text);
+  if (deep >= 0) {
+    const pos = linePos(text, deep);
+    throw new ConfigError([`${file}:${pos.line}:${pos.col}: yaml: nested more than ${MAX_NESTING} levels deep`]);
+  }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];

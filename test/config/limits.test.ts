@@ -85,3 +85,47 @@ describe('the built binary on a YAML alias bomb', () => {
     });
   }
 });
+
+describe('YAML nesting', () => {
+  const cases: [string, string, string][] = [
+    ['flow', 'targets: ' + '['.repeat(4_000_000), '1:110: yaml: nested more than 100 levels deep'],
+    ['block on one line', 'targets:\n  ' + '- '.repeat(3_000_000) + 'x\n', '2:203: yaml: nested more than 100 levels deep'],
+    ['flow mappings', 'a: ' + '{b: '.repeat(500) + '1' + '}'.repeat(500), '1:404: yaml: nested more than 100 levels deep'],
+  ];
+  for (const [name, text, problem] of cases) {
+    it(`${name}: refused at once with its position, before the parser runs`, async () => {
+      const file = join(dir, `deep-${name.replace(/ /g, '-')}.yaml`);
+      writeFileSync(file, text);
+      const io = capture();
+      const t0 = performance.now();
+      expect(await main(['check-config', '--config', file], io)).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expect(io.stderr).toEqual([`${file}:${problem}`, `${file}: 1 problem`]);
+    });
+  }
+
+  it('brackets and dashes inside quotes, comments and block scalars are not nesting', () => {
+    const file = join(dir, 'not-deep.yaml');
+    const many = '['.repeat(300);
+    writeFileSync(file, `# ${many} ${'- '.repeat(300)}
+targets:
+  - name: web
+    address: 127.0.0.1
+    port: 80
+    protocol: http
+    http:
+      bodyRegex: '${many}'
+      headers: { X-A: "${'{'.repeat(300)}", X-B: "${'- '.repeat(300)}" }
+  - name: tcp
+    address: 127.0.0.1
+    port: 81
+    tcp:
+      send: |
+        ${many}
+        ${'- '.repeat(300)}
+      expectRegex: "x"
+`);
+    // The bodyRegex is an invalid regular expression, which proves it was decoded (and not refused as nesting).
+    expect(() => loadConfigFile(file, { env: {} })).toThrow(/bodyRegex: invalid regular expression/);
+  });
+});
