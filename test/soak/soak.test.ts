@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePromText, sumOf, type PromSample } from '../lab/prom-text.js';
 import { freePort } from '../support/net-servers.js';
-import { isCI } from '../support/tools.js';
+import { isCI, needTools, OPENSSL } from '../support/tools.js';
 import { waitFor } from '../support/wait.js';
 import { allowedAttempts, soakConfigYaml, soakTargets, type SoakTarget } from './soak-config.js';
 import { startSoakPeers } from './soak-peers.js';
@@ -44,8 +44,12 @@ async function scrape(url: string): Promise<{ at: number; samples: PromSample[] 
 const attemptsOf = (s: PromSample[], target: string, result?: string) =>
   sumOf(s, 'vipwatch_probe_attempts_total', result ? { target, result } : { target });
 
+// The HTTPS target's certificate is made by the openssl CLI.
+const openssl = needTools('soak test', OPENSSL());
+
 describe(`soak: vipwatch run, the real binary, for ${SECONDS} s`, () => {
-  it('keeps /-/healthy under 1 s, attempts on schedule, RSS bounded, and stops on SIGTERM with exit 0', async () => {
+  it.skipIf(openssl.skip)('keeps /-/healthy under 1 s, attempts on schedule, RSS bounded, and stops on SIGTERM with exit 0', async () => {
+    openssl.check();
     ensureBuilt();
     const peers = await startSoakPeers();
     const dir = mkdtempSync(join(tmpdir(), 'vipwatch-soak-'));

@@ -24,7 +24,7 @@ export interface LogLine {
 
 export class VipwatchChild {
   readonly attempts: AttemptLine[] = [];
-  /** Every line that is not a per-attempt line (state changes, errors, start and stop). */
+  /** Every line that is not a per-attempt line (state changes, errors, start and stop); the newest 10,000 at least. */
   readonly lines: LogLine[] = [];
   /** Lines that were not JSON (should stay empty). */
   readonly garbage: string[] = [];
@@ -57,7 +57,11 @@ export class VipwatchChild {
     }
     if (o.msg === 'attempt') {
       this.attempts.push({ target: String(o.target), time: Date.parse(o.time), burst: o.burst === true, ok: o.ok === true });
-    } else if (this.lines.length < 10_000) this.lines.push(o);
+    } else {
+      this.lines.push(o);
+      // Bounded, newest kept: a spinning child floods lines, and the newest say what it was doing.
+      if (this.lines.length > 20_000) this.lines.splice(0, 10_000);
+    }
   }
 
   /** VmRSS of the child in bytes, from /proc/PID/status. */
