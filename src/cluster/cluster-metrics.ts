@@ -49,7 +49,7 @@ export function registerClusterMetrics(registry: Registry, source: ClusterMetric
     },
   });
   new Gauge({
-    name: 'vipwatch_kube_up', help: 'Whether each Kubernetes resource is listed and watched (0: failing, disabled by 403/404, or not yet synced).',
+    name: 'vipwatch_kube_up', help: 'Whether each Kubernetes resource is listed and watched (0: failing, including 3 watches in a row that ended before minWatchDuration; disabled by 403/404; or not yet synced).',
     labelNames: ['resource'], registers,
     collect() {
       this.reset();

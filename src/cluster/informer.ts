@@ -267,11 +267,13 @@ export class Informer<T extends { meta: ObjectMeta }> {
     }
     const first = this.state !== 'failing';
     this.state = 'failing';
+    // One warn line per episode (failing until recovered), and per kind of failure at most one per window.
     const { log, suppressed } = first ? this.limiter.take(code ?? 'error') : { log: false, suppressed: 0 };
+    const msg = first ? 'kubernetes source failing; retrying with backoff' : 'kubernetes source still failing';
     if (log) {
       this.announced = true;
-      this.log.warn('kubernetes source failing; retrying with backoff', { error: message, code, retryInMs: wait, ...(suppressed ? { suppressed } : {}) });
-    } else this.log.debug('kubernetes source still failing', { error: message, code, retryInMs: wait });
+      this.log.warn(msg, { error: message, code, retryInMs: wait, ...(suppressed ? { suppressed } : {}) });
+    } else this.log.debug(msg, { error: message, code, retryInMs: wait });
     return wait;
   }
 }

@@ -21,6 +21,8 @@ export interface Harness {
   informer: Informer<ServiceObj>;
   logs: LogLine[];
   changes: () => number;
+  /** The client has an open watch: its 200 arrived (onOpen ran) and the stream has not ended. */
+  watching: () => boolean;
   /** The value of vipwatch_kube_up{resource="services"} as a scrape would show it. */
   kubeUp: () => Promise<number | undefined>;
 }
@@ -52,6 +54,21 @@ export async function informerHarness(cleanups: (() => Promise<void>)[], o: Harn
   const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as LogLine), now: () => clock.now() });
   const client = new KubeClient({ server: api.url, tls: { insecureSkipVerify: false }, auth: { kind: 'none' }, describe: 'test' },
     credentialSource({ kind: 'none' }, clock), 10_000, o.limits);
+  // The server registers a watch before its 200 reaches the client: tests that move fake time while a watch is open
+  // must wait for the client's side too, or the watch opens after the step and looks short.
+  let watching = false;
+  const watch = client.watch.bind(client);
+  client.watch = async (path, query, signal, handlers) => {
+    try {
+      const onOpen = () => {
+        watching = true;
+        handlers.onOpen();
+      };
+      return await watch(path, query, signal, { ...handlers, onOpen });
+    } finally {
+      watching = false;
+    }
+  };
   const store = new IndexedStore<ServiceObj>();
   let changes = 0;
   const informer = new Informer<ServiceObj>({
@@ -70,8 +87,8 @@ export async function informerHarness(cleanups: (() => Promise<void>)[], o: Harn
     await client.close();
     await api.stop();
   });
-  return { api, clock, client, store, informer, logs, changes: () => changes, kubeUp };
+  return { api, clock, client, store, informer, logs, changes: () => changes, watching: () => watching, kubeUp };
 }
 
-/** Listed and watching: the state is synced and one watch is open. */
-export const synced = (h: Harness) => () => h.informer.status().state === 'synced' && h.api.openWatches('services') === 1;
+/** Listed and watching: the state is synced and one watch is open, on both ends. */
+export const synced = (h: Harness) => () => h.informer.status().state === 'synced' && h.api.openWatches('services') === 1 && h.watching();
