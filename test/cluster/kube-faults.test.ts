@@ -95,7 +95,7 @@ describe('a watch that answers 200 and ends at once', () => {
     expect(SHORT_WATCH_LIMIT).toBe(3);
     expect(ups).toEqual([1, 0, 0, 0, 0, 0, 0]);
     expect(h.informer.status()).toMatchObject({ state: 'failing', lastError: expect.stringMatching(/ended the watch after 0ms, before kubernetes\.minWatchDuration \(1000ms\); 8 in a row/) });
-    // 8 early ends over 36 s: one warn line (at the third), the rest at debug; nothing relisted.
+    // 8 early ends over 39 s: one warn line (at the third), the rest at debug; nothing relisted.
     const lines = loud(h);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'warn', msg: FAILING, code: 'VIPWATCH_KUBE_WATCH_SHORT', resource: 'services' });
