@@ -3,8 +3,12 @@
  * (`ulimit -n 64`) opens sockets until it is out of descriptors, then probes healthy loopback targets. Every attempt
  * fails with EMFILE on vipwatch's side (tcp and http connect, and the resolver for a host name), and must be
  * `probe_error`, not `unreachable` (nor `dns`). Once the sockets are freed, the same targets answer.
+ * Likewise out of ephemeral ports (EADDRNOTAVAIL, formerly `unreachable`), in a network namespace the test creates
+ * with a range of 8 ports.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { needTools } from '../support/tools.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,4 +77,40 @@ describe('out of file descriptors (ulimit -n 64 in a child process)', () => {
     expect(result.recovered.map((r) => r.ok)).toEqual([true, true, true]);
     expect(result.recovered[1]!.httpStatus).toBe(200);
   });
+});
+
+describe('out of ephemeral ports (a network namespace with net.ipv4.ip_local_port_range of 8 ports)', () => {
+  const ns = `vwports-${process.pid}`;
+  let skipReason: string | undefined;
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) return void (skipReason = 'needs root to create a network namespace');
+    const steps = [
+      ['ip', 'netns', 'add', ns],
+      ['ip', '-n', ns, 'link', 'set', 'lo', 'up'],
+      // Per namespace: the host's own range is untouched.
+      ['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_local_port_range=40000 40007'],
+    ];
+    for (const [cmd, ...args] of steps) {
+      const r = spawnSync(cmd!, args, { encoding: 'utf8' });
+      if (r.status !== 0) return void (skipReason = `${cmd} ${args.join(' ')} failed: ${r.stderr || r.error}`);
+    }
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  it('a connect that finds no free local port is probe_error/EADDRNOTAVAIL, not unreachable', async (ctx) => {
+    needTools('ephemeral port exhaustion test', { name: 'network namespace', ...(skipReason && { missing: skipReason }) }).require(ctx);
+    const argv = ['netns', 'exec', ns, process.execPath, '--import', './test/support/net-ts-loader.mjs', 'test/support/fd-exhaust-child.ts', 'self:8080', JSON.stringify([['tcp', '127.0.0.1', 0], ['http', '127.0.0.1', 0]])];
+    const { stdout } = await promisify(execFile)('ip', argv, { cwd: root, timeout: 60_000 });
+    const result = JSON.parse(stdout) as ChildOutput;
+    expect(result.hogError).toBe('EADDRNOTAVAIL');
+    expect(result.hogs).toBeLessThanOrEqual(8);
+    for (const r of result.starved) {
+      expect(r).toMatchObject({ ok: false, reason: 'probe_error', errorCode: 'EADDRNOTAVAIL' });
+      expect(r.detail).toContain('connect EADDRNOTAVAIL 127.0.0.1:8080');
+    }
+    // No recovery asserted: the freed ports sit in TIME_WAIT for a minute, exactly as they do in the field.
+  }, 90_000);
 });

@@ -1,8 +1,13 @@
 /**
- * Runs in a child whose file-descriptor limit the test lowered (`bash -c 'ulimit -n 64; exec node ...'`): opens
- * sockets to PORT until the process is out of descriptors, probes TARGETS (JSON array of [protocol, address, port])
- * while starved, then frees the sockets and probes them again. Prints {hogs, hogError, starved, recovered} as JSON.
+ * Runs in a child whose resources the test limited (`bash -c 'ulimit -n 64; exec node ...'`, or a network namespace
+ * with two ephemeral ports): opens sockets to PORT until that fails (out of descriptors, out of ports), probes TARGETS
+ * (JSON array of [protocol, address, port]) while starved, then frees the sockets and probes them again.
+ * PORT `self:N` starts an HTTP server on 127.0.0.1:N in this process (for a namespace of its own; a fixed N, since an
+ * ephemeral one would come out of the very port range being exhausted); port 0 in TARGETS means that server.
+ * Prints {hogs, hogError, starved, recovered} as JSON.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import { createProbers } from '../../src/probe/registry.js';
 import type { ProbeResult, ProbeSpec, Protocol } from '../../src/probe/types.js';
@@ -28,8 +33,14 @@ async function hog(port: number): Promise<{ hogs: Socket[]; code?: string }> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const port = Number(argv[0]);
-  const targets = JSON.parse(argv[1] ?? '[]') as [Protocol, string, number][];
+  let port = Number(argv[0]);
+  if (argv[0]?.startsWith('self:')) {
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(Number(argv[0]!.slice(5)), '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    server.unref();
+  }
+  const targets = (JSON.parse(argv[1] ?? '[]') as [Protocol, string, number][]).map(([p, a, n]): [Protocol, string, number] => [p, a, n || port]);
   const probers = createProbers();
   const probeAll = async (): Promise<ProbeResult[]> => {
     const out: ProbeResult[] = [];
