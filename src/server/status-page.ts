@@ -73,7 +73,7 @@ function renderIncidents(data) {
 function renderTargets(data) {
   const rows = (data.targets || []).map((t) => {
     const last = [...t.attempts].reverse().find((a) => !a.ok);
-    const spark = t.attempts.map((a) => '<i class="' + (a.ok ? '' : a.stalled ? 's' : 'f') + '" title="' + esc(a.startedAt + ' ' + (a.ok ? 'ok' : a.reason) + (a.backendNode ? ' via ' + a.backendNode : '')) + '"></i>').join('');
+    const spark = t.attempts.map((a) => '<i class="' + (a.ok ? '' : a.stalled || a.reason === 'probe_error' ? 's' : 'f') + '" title="' + esc(a.startedAt + ' ' + (a.ok ? 'ok' : a.reason) + (a.backendNode ? ' via ' + a.backendNode : '')) + '"></i>').join('');
     const nodes = t.cluster && t.nodes ? Object.entries(t.nodes).map(([n, s]) => esc(n) + ': ' + esc(s.successes ?? 0) + ' ok / ' + esc(s.failures ?? 0) + ' failed').join('<br>') : '<span class="muted">no cluster view</span>';
     const w = t.windows || {};
     return '<tr data-target="' + esc(t.name) + '"><td><b>' + esc(t.name) + '</b><br><span class="muted">' + esc(t.protocol) + '://' + esc(t.address) + ':' + esc(t.port) + (t.service ? ' · ' + esc(t.service) : '') + '</span></td>' +
