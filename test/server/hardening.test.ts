@@ -98,6 +98,7 @@ describe('slow and idle clients are dropped (server.headersTimeout, Node checks 
     } finally {
       clearInterval(drip);
     }
+    console.log(JSON.stringify({ slowlorisDroppedAfterMs: Math.round(slow.closedAt! - t0), idleDroppedAfterMs: Math.round(idle.closedAt! - t0), headerBytesSent: i }));
     // headersTimeout 5 s, checked every second: dropped after 5-6 s, far below the 30 s Node would otherwise wait.
     for (const h of [slow, idle]) {
       expect(h.closedAt! - t0).toBeGreaterThan(4500);
@@ -115,4 +116,42 @@ describe('slow and idle clients are dropped (server.headersTimeout, Node checks 
     const c = parseConfig('server: { maxConnections: 32, headersTimeout: 2s, requestTimeout: 10s }\n', 'x.yaml', { env: {} });
     expect(c.server).toMatchObject({ maxConnections: 32, headersTimeoutMs: 2000, requestTimeoutMs: 10_000 });
   });
+});
+
+describe('a client that stops reading a streamed reply', () => {
+  it('has its socket destroyed after requestTimeout without progress: the stream stops, memory stays bounded', async () => {
+    let produced = 0;
+    let finishedAt: number | undefined;
+    const chunk = 'x'.repeat(10_000);
+    const server = new HttpServer(silentLogger, { maxConnections: 8, headersTimeoutMs: 500, requestTimeoutMs: 1000 })
+      .get('/-/healthy', () => text('ok\n'))
+      .get('/big', () => ({
+        status: 200, contentType: 'text/plain',
+        body: (function* () {
+          try {
+            for (let i = 0; i < 1_000_000; i++) {
+              produced++;
+              yield chunk;
+            }
+          } finally {
+            // Runs when the server abandons the stream (or at its end, which 10 GB never reaches here).
+            finishedAt = performance.now();
+          }
+        })(),
+      }));
+    servers.push(server);
+    const { port } = await server.listen('127.0.0.1', 0);
+    const c = await open(port);
+    c.socket.pause(); // reads nothing: the socket buffers fill, the server waits for 'drain', then gives up
+    const t0 = performance.now();
+    c.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => finishedAt !== undefined, { timeoutMs: 20_000, what: 'the server to abandon the stream' });
+    console.log(JSON.stringify({ slowReaderAbandonedAfterMs: Math.round(finishedAt! - t0), bufferedMiB: +((produced * chunk.length) / 2 ** 20).toFixed(1) }));
+    // requestTimeout (1 s) of no progress after the buffers filled: not before, and not much later.
+    expect(finishedAt! - t0).toBeGreaterThan(900);
+    expect(finishedAt! - t0).toBeLessThan(10_000);
+    // Bounded by the socket buffers (a few MB on loopback), not the 10 GB the generator could make.
+    expect(produced * chunk.length).toBeLessThan(64 * 1024 * 1024);
+    expect(await healthy(port)).toBe(200);
+  }, 30_000);
 });
