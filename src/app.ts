@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { packageVersion } from './lib/version.js';
 import { ProbeMetrics } from './metrics/probe-metrics.js';
+import { renderMetrics } from './metrics/render.js';
 import { SelfErrorMonitor } from './metrics/self-errors.js';
 import { createProbers } from './probe/registry.js';
 import type { Prober, Protocol } from './probe/types.js';
@@ -227,7 +228,8 @@ export class App {
   private routes(): void {
     this.server
       .get('/', () => text(statusPageHtml(this.version), 200, 'text/html; charset=utf-8'))
-      .get('/metrics', async () => text(await this.registry.metrics(), 200, this.registry.contentType))
+      // Streamed: at thousands of targets the exposition is megabytes (see renderMetrics).
+      .get('/metrics', () => ({ status: 200, contentType: this.registry.contentType, body: renderMetrics(this.registry) }))
       .get('/-/healthy', () => text('ok\n'))
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
       .get('/api/v1/targets', (_req, url) => this.targetsReply(url))

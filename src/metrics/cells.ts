@@ -56,6 +56,49 @@ abstract class CellMetric<C> {
 
   protected abstract create(): C;
   abstract get(): Rendered;
+
+  /** Text lines (no HELP/TYPE) for one cell, exactly as prom-client's registry would print them. */
+  protected abstract lines(labels: string, cell: C, out: string[]): void;
+
+  /**
+   * The metric in the Prometheus text format, exactly as prom-client's registry prints it, in pieces of about
+   * `linesPerPiece` lines (every piece after the first starts with its newline): thousands of series render a little
+   * at a time instead of in one block of the event loop.
+   */
+  *render(linesPerPiece = 2000): Generator<string> {
+    let out: string[] = [`# HELP ${escape(this.name)} ${escape(this.help)}`, `# TYPE ${escape(this.name)} ${this.type}`];
+    let first = true;
+    for (const e of this.cells.values()) {
+      this.lines(this.labelNames.map((n, i) => `${n}="${escapeLabel(e.labels[i]!)}"`).join(','), e.cell, out);
+      if (out.length >= linesPerPiece) {
+        yield (first ? '' : '\n') + out.join('\n');
+        first = false;
+        out = [];
+      }
+    }
+    if (out.length || first) yield (first ? '' : '\n') + out.join('\n');
+  }
+
+  abstract readonly type: 'counter' | 'histogram';
+}
+
+/** prom-client's escaping and number printing, so both renderings are byte for byte the same. */
+function escape(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+function escapeLabel(s: string): string {
+  return escape(s).replace(/"/g, '\\"');
+}
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'Nan';
+  if (!Number.isFinite(v)) return v < 0 ? '-Inf' : '+Inf';
+  return `${v}`;
+}
+const braces = (labels: string) => (labels ? `{${labels}}` : '');
+
+/** A cell metric can render itself in pieces (see CellMetric.render). */
+export function isCellMetric(m: unknown): m is { render(linesPerPiece?: number): Generator<string> } {
+  return m instanceof CellMetric;
 }
 
 export class CellCounter extends CellMetric<CounterCell> {
@@ -63,6 +106,10 @@ export class CellCounter extends CellMetric<CounterCell> {
 
   protected create(): CounterCell {
     return { value: 0 };
+  }
+
+  protected lines(labels: string, cell: CounterCell, out: string[]): void {
+    out.push(`${this.name}${braces(labels)} ${num(cell.value)}`);
   }
 
   get(): Rendered {
@@ -103,6 +150,18 @@ export class CellHistogram extends CellMetric<HistogramCell> {
 
   protected create(): HistogramCell {
     return new HistogramCell(this.buckets);
+  }
+
+  protected lines(labels: string, cell: HistogramCell, out: string[]): void {
+    const rest = labels ? `,${labels}` : '';
+    let acc = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      acc += cell.counts[i]!;
+      out.push(`${this.name}_bucket{le="${this.buckets[i]}"${rest}} ${num(acc)}`);
+    }
+    out.push(`${this.name}_bucket{le="+Inf"${rest}} ${num(cell.count)}`);
+    out.push(`${this.name}_sum${braces(labels)} ${num(cell.sum)}`);
+    out.push(`${this.name}_count${braces(labels)} ${num(cell.count)}`);
   }
 
   get(): Rendered {
