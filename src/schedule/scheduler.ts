@@ -284,19 +284,22 @@ export class Scheduler {
           if (this.loops.get(target.name) !== loop || !this.started) return;
           // The prober hands over a fresh object: it becomes the attempt without a copy.
           const attempt = result as Attempt;
-          attempt.seq = loop.history.nextSeq();
-          attempt.target = target.name;
-          attempt.startedAt = startedAt;
-          attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
-          attempt.burst = burst;
-          if (context) attempt.cluster = context;
-          if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
-          loop.history.record(attempt);
+          let recorded = false;
           try {
+            attempt.seq = loop.history.nextSeq();
+            attempt.target = target.name;
+            attempt.startedAt = startedAt;
+            attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
+            attempt.burst = burst;
+            if (context) attempt.cluster = context;
+            if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
+            loop.history.record(attempt);
+            recorded = true;
             this.opts.onAttempt(attempt, target);
           } catch (err) {
-            // The attempt is recorded; what failed is vipwatch's own handling of it (diagnosis, metrics, logs).
-            this.opts.logger.error('attempt handling failed (the attempt is recorded)', { target: target.name, seq: attempt.seq, error: errorMessage(err) });
+            // What failed is vipwatch's own handling of the attempt (cluster lookup, history, diagnosis, metrics, logs),
+            // never the prober: say which, and keep the process and the loop running.
+            this.opts.logger.error(recorded ? 'attempt handling failed (the attempt is recorded)' : 'attempt recording failed (not recorded)', { target: target.name, error: errorMessage(err) });
           }
         },
         (err) => {
