@@ -1,3 +1,4 @@
+import { badPathChar, describeChar } from '../config/http-chars.js';
 import type { Defaults, TargetConfig } from '../config/targets.js';
 import type { Protocol } from '../probe/types.js';
 import { matchesLabels, type LabelRequirement } from './label-selector.js';
@@ -40,8 +41,11 @@ export function discoverTargets(services: Iterable<ServiceObj>, o: DiscoveryOpti
     let path = '/';
     const ap = a[ANNOTATION_PATH];
     if (ap !== undefined) {
-      if (ap.startsWith('/')) path = ap;
-      else o.warn(key, `${ANNOTATION_PATH} must start with "/", got ${JSON.stringify(ap)}; using "/"`);
+      const bad = badPathChar(ap);
+      if (!ap.startsWith('/')) o.warn(key, `${ANNOTATION_PATH} must start with "/", got ${JSON.stringify(ap)}; using "/"`);
+      // A path undici refuses would never be probed: fall back instead of dropping the target silently.
+      else if (bad >= 0) o.warn(key, `${ANNOTATION_PATH} contains ${describeChar(ap, bad)} at character ${bad + 1} (percent-encode it); using "/"`);
+      else path = ap;
     }
     let backendHeader: string | undefined;
     const bh = a[ANNOTATION_BACKEND_HEADER];

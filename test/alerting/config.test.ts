@@ -78,6 +78,18 @@ describe('alerting config', () => {
     expect(smtp('{ host: 127.0.0.1, user: u, password: p, requireTLS: false }')).toMatchObject({ requireTLS: false });
   });
 
+  it('refuses a sink header value undici would refuse (a CR/LF from \${ENV}), naming the code point, not the value', () => {
+    const yaml = `alerting:
+  webhooks:
+    - name: ops
+      url: http://127.0.0.1:9/hook
+      headers: { X-Token: "\${HOOK_TOKEN}" }
+`;
+    const found = problems(yaml, { HOOK_TOKEN: 'abc-secret\r\nX-Injected: 1' });
+    expect(found).toEqual([expect.stringMatching(/^5:\d+: alerting\.webhooks\[0\]\.headers\.X-Token: contains U\+000D \(CR\) at character 11/)]);
+    expect(found.join('\n')).not.toContain('abc-secret');
+  });
+
   it('reports each bad value at its key with FILE:LINE:COL', () => {
     const yaml = `alerting:
   webhooks:

@@ -120,4 +120,11 @@ describe('discovery', () => {
     ]);
     expect(run([svc({}, [{ hostname: 'lb.example.com' }])])).toEqual([]);
   });
+
+  it('a path annotation undici would refuse (a space) falls back to "/" with a warning instead of a target never probed', () => {
+    const warnings: string[] = [];
+    const [t] = run([svc({ 'vipwatch.io/protocol': 'http', 'vipwatch.io/path': '/health check' })], warnings);
+    expect(t!.http!.path).toBe('/');
+    expect(warnings).toEqual([expect.stringMatching(/^vipwatch\.io\/path contains U\+0020 .* at character 8 \(percent-encode it\); using "\/"$/)]);
+  });
 });

@@ -4,6 +4,7 @@ import { INCIDENT_KINDS, type IncidentKind } from '../../incidents/types.js';
 import { pinSecret } from '../../lib/redact.js';
 import { redactedUrl, Secret, SecretUrl } from '../../lib/secret.js';
 import { hostAddress } from '../address.js';
+import { headerValue } from '../http-chars.js';
 import { envValuesAt, maybeSecret, secretFile, textFile } from '../secrets.js';
 import {
   arrayOf, bool, duration, field, int, INVALID, num, object, oneOf, record, str, typeName,
@@ -151,7 +152,8 @@ export function emailAddress(): Validator<string> {
 }
 
 function headersV(): Validator<Record<string, string | Secret>> {
-  const inner = record(maybeSecret());
+  // A CR/LF or other character undici refuses would make every delivery fail: refused at load instead.
+  const inner = record(headerValue(maybeSecret()));
   return (v, path, ctx) => {
     const r = inner(v, path, ctx);
     if (r === INVALID) return r;
