@@ -1,17 +1,8 @@
 import { FakeClock } from '../../src/lib/fake-clock.js';
 import type { TimerHandle } from '../../src/lib/clock.js';
 
-/** A small seeded PRNG (mulberry32): property tests replay exactly from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The evaluation's seeded PRNG (mulberry32): property tests replay exactly from their seed. */
+export { rng as seededRandom } from '../../bench/eval-sim.js';
 
 /**
  * A fake clock whose timers fire early by up to `earlyMs` or late by up to `lateMs`, drawn at random per timer, like a
