@@ -6,7 +6,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { revealed, SecretUrl } from '../lib/secret.js';
 import { alertAnnotations, alertLabels, sameLabels, type AmAlert } from './alertmanager-alert.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { classifyError } from './delivery-error.js';
 import { redactUrl, revealHeaders } from './headers.js';
 import { HttpPoster } from './http-post.js';

@@ -81,7 +81,7 @@ export class Notifier {
     for (const { sink, store, delivery } of this.deliveries.values()) {
       await store.init();
       await sink.init?.().catch((err) => this.logger.error('sink state could not be restored', { sink: sink.name, error: errorMessage(err) }));
-      const { entries, corrupt, errors } = await store.load();
+      const { entries, corrupt, errors } = await store.load(this.clock.now());
       corrupt.forEach((file, i) => this.logger.error('unreadable outbox entry set aside', { sink: sink.name, file, error: errors[i] }));
       for (const n of entries) {
         this.lastSeq = Math.max(this.lastSeq, n.seq);

@@ -1,16 +1,16 @@
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncidentEventType } from '../incidents/types.js';
 import { checkIncident, ShapeError } from '../incidents/validate.js';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
-import { TMP_PREFIX, writeFileAtomic } from './atomic-file.js';
+import { isTempFile, setAside, writeFileAtomic } from '../lib/atomic-file.js';
 import type { Notification } from './notification.js';
 
 const ENTRY = /^(\d{16})-([A-Za-z0-9-]+)\.json$/;
 
 export interface LoadedOutbox {
   entries: Notification[];
-  /** Files that could not be read as a notification; renamed to `*.corrupt` and kept for a human. */
+  /** Files that could not be read as a notification; renamed to `*.corrupt-<now>` and kept for a human. */
   corrupt: string[];
   /** Why each of `corrupt` (same order) was set aside. */
   errors: string[];
@@ -55,14 +55,14 @@ export class OutboxStore {
   }
 
   /** Pending entries in queue order. Temp files are writes that never completed (their notify never returned): removed. */
-  async load(): Promise<LoadedOutbox> {
+  async load(now: number): Promise<LoadedOutbox> {
     const names = (await readdir(this.dir)).sort();
     const entries: Notification[] = [];
     const corrupt: string[] = [];
     const errors: string[] = [];
     for (const name of names) {
       const file = join(this.dir, name);
-      if (name.startsWith(TMP_PREFIX)) {
+      if (isTempFile(name)) {
         await unlink(file).catch(() => {});
         continue;
       }
@@ -73,8 +73,7 @@ export class OutboxStore {
         entries.push(n);
       } catch (err) {
         // Never enqueued: a record of the wrong shape would fail at every send until alerting.maxAge.
-        await rename(file, `${file}.corrupt`).catch(() => {});
-        corrupt.push(`${file}.corrupt`);
+        corrupt.push(await setAside(file, now));
         errors.push(errorMessage(err));
       }
     }

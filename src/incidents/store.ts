@@ -3,8 +3,9 @@
  * fsync of the directory), so a crash (even kill -9) leaves either the old or the new record, never a torn one.
  * Leftover temp files are partial writes and are deleted on load; unreadable records are moved aside, never lost.
  */
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isTempFile, setAside, writeFileAtomic } from '../lib/atomic-file.js';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import type { Incident } from './types.js';
@@ -20,12 +21,12 @@ interface FileV1 extends StoredIncident {
   version: 1;
 }
 
-const TMP_SUFFIX = '.tmp';
+/** Temp files of versions before the shared atomic writer (`.<name>.<pid>.<n>.tmp`): a crash may have left one. */
+const LEGACY_TMP_SUFFIX = '.tmp';
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
 export class IncidentStore {
   private readonly chains = new Map<string, Promise<void>>();
-  private tmpCounter = 0;
 
   constructor(readonly dir: string, private readonly logger: Logger) {}
 
@@ -39,7 +40,7 @@ export class IncidentStore {
     const out: StoredIncident[] = [];
     for (const name of (await readdir(this.dir)).sort()) {
       const path = join(this.dir, name);
-      if (name.endsWith(TMP_SUFFIX)) {
+      if (isTempFile(name) || name.endsWith(LEGACY_TMP_SUFFIX)) {
         // A temp file is only ever renamed when complete: any left over is a write cut short by a crash.
         await unlink(path).catch(() => {});
         this.logger.warn('removed a partial incident write left by a crash', { file: path });
@@ -56,8 +57,7 @@ export class IncidentStore {
           this.logger.warn('resolved incident record with an unreadable date pruned', { file: path, error: errorMessage(err) });
           continue;
         }
-        const aside = `${path}.corrupt-${now}`;
-        await rename(path, aside).catch(() => {});
+        const aside = await setAside(path, now);
         this.logger.error('unreadable incident record moved aside', { file: path, movedTo: aside, error: errorMessage(err) });
       }
     }
@@ -91,23 +91,7 @@ export class IncidentStore {
 
   private async writeAtomic(name: string, data: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const final = join(this.dir, name);
-    const tmp = join(this.dir, `.${name}.${process.pid}.${++this.tmpCounter}${TMP_SUFFIX}`);
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(data, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, final);
-    // The rename is durable only once the directory entry is synced.
-    const dh = await open(this.dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    await writeFileAtomic(join(this.dir, name), data);
   }
 }
 

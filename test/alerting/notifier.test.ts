@@ -207,7 +207,7 @@ describe('outbox', () => {
     await next.notifier.start();
     await next.notifier.whenIdle();
     expect(r.accepted()).toHaveLength(1);
-    expect(readdirSync(box)).toEqual(['0000000000000002-garbled.json.corrupt']);
+    expect(readdirSync(box)).toEqual([`0000000000000002-garbled.json.corrupt-${next.clock.now()}`]);
     expect(next.logs.find((l) => l.msg === 'unreadable outbox entry set aside')).toMatchObject({ level: 'error', sink: 'ops' });
   });
 

@@ -66,10 +66,10 @@ describe('outbox entries are validated before they are trusted', () => {
     // Only the good entry is delivered, with only the fields of the contract.
     expect(receiver.accepted().map((r) => r.headers['x-vipwatch-incident'])).toEqual(['inc-good']);
     expect(JSON.parse(receiver.accepted()[0]!.body)).toEqual(good.incident);
-    expect(readdirSync(box).sort()).toEqual(files.map((f) => `${f.slice(box.length + 1)}.corrupt`).sort());
+    expect(readdirSync(box).sort()).toEqual(files.map((f) => `${f.slice(box.length + 1)}.corrupt-${T0}`).sort());
     const setAside = logs.filter((l) => l.msg === 'unreadable outbox entry set aside');
     expect(setAside).toHaveLength(bad.length);
-    bad.forEach(([, , , error], i) => expect(setAside.find((l) => l.file === `${files[i]}.corrupt`), error).toMatchObject({ level: 'error', sink: 'ops', error }));
+    bad.forEach(([, , , error], i) => expect(setAside.find((l) => l.file === `${files[i]}.corrupt-${T0}`), error).toMatchObject({ level: 'error', sink: 'ops', error }));
 
     // A day later nothing was retried: the bad entries were never queued.
     await clock.advance(25 * 3600_000);

@@ -49,6 +49,7 @@ describe('IncidentStore', () => {
     const s = new IncidentStore(dir, createLogger({ write: (l) => lines.push(l) }));
     await s.save({ incident: incident('good'), lastNotifiedAt: 1 });
     writeFileSync(join(dir, '.good.json.4242.7.tmp'), '{"version":1,"incident":{"id":"go');
+    writeFileSync(join(dir, '.tmp-good.json.ab12cd34'), '{"version":1,"incident":{"id":"go');
     writeFileSync(join(dir, 'torn.json'), '{"version":1,"incident":');
     writeFileSync(join(dir, 'alien.json'), JSON.stringify({ version: 1, incident: { id: '../x', target: 'web' } }));
     const loaded = await s.loadAll(123);
@@ -127,7 +128,7 @@ describe('IncidentStore', () => {
     // Compile the store (and what it imports) to plain JS, run it in a child that rewrites one record as fast as it
     // can, kill -9 it, then load with a fresh manager: the record is complete and still open.
     const build = join(dir, 'build');
-    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/incidents/validate.ts', 'src/lib/errors.ts']) {
+    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/incidents/validate.ts', 'src/lib/errors.ts', 'src/lib/atomic-file.ts']) {
       const out = ts.transpileModule(readFileSync(join(ROOT, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
       mkdirSync(dirname(join(build, f)), { recursive: true });
       writeFileSync(join(build, f.replace(/\.ts$/, '.js')), out.outputText);
@@ -158,6 +159,6 @@ describe('IncidentStore', () => {
     expect(restored.attempts).toBeGreaterThanOrEqual(20);
     expect(restored.evidence).toHaveLength(200);
     expect(readdirSync(data).filter((f) => !f.startsWith('.'))).toEqual([`${inc.id}.json`]);
-    expect(readdirSync(data).some((f) => f.endsWith('.tmp'))).toBe(false);
+    expect(readdirSync(data).some((f) => f.endsWith('.tmp') || f.startsWith('.tmp-'))).toBe(false);
   });
 });
