@@ -2,7 +2,7 @@ import type { BackoffConfig } from '../config/sections/alerting.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../lib/backoff.js';
 import type { AlertMetrics } from './metrics.js';
 import { describe, type Notification } from './notification.js';
 import type { OutboxStore } from './outbox.js';

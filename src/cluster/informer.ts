@@ -1,7 +1,7 @@
 import { deadlineSignal, sleep, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../lib/backoff.js';
 import type { KubeClient, WatchEvent } from './kube-client.js';
 import { KUBE_PROTOCOL, KUBE_TOO_LARGE, KUBE_WATCH_SHORT } from './kube-errors.js';
 import { LogLimiter } from './log-limiter.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/alerting/backoff.js';
+import { backoffDelay } from '../../src/lib/backoff.js';
 import { Notifier } from '../../src/alerting/notifier.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { IncidentEventType } from '../../src/incidents/types.js';

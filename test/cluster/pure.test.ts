@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArpTable } from '../../src/cluster/arp.js';
-import { Backoff } from '../../src/cluster/backoff.js';
+import { Backoff } from '../../src/lib/backoff.js';
 import { discoverTargets } from '../../src/cluster/discovery.js';
 import { matchesLabels, parseLabelSelector } from '../../src/cluster/label-selector.js';
 import { parseEndpointSlice, parseEvent, parseL2Status, parseService, type EventObj, type L2StatusObj } from '../../src/cluster/objects.js';
