@@ -190,7 +190,8 @@ alerting:
     expect(targets).toContain('no: [redacted]');
     expect(targets).toContain('"backend":"node-[redacted]"');
     expect(outputs.filter((o) => o.what.startsWith('state file')).length).toBeGreaterThan(0);
-  });
+    // Its waits allow 60 s each on a loaded machine (alone it takes about 15 s).
+  }, 180_000);
 
   it('test-alert and check-config', async () => {
     const t = cli(['test-alert', '--config', file]);
