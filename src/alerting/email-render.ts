@@ -1,5 +1,6 @@
 import type { Incident } from '../incidents/types.js';
 import type { Notification } from './notification.js';
+import { escapeHtml as esc } from '../lib/html.js';
 
 const LABEL: Record<Notification['event'], string> = { open: 'OPEN', update: 'UPDATE', reminder: 'REMINDER', resolved: 'RESOLVED' };
 
@@ -110,8 +111,4 @@ function hostPort(i: Incident): string {
 
 function pct(x: number, digits: number): string {
   return `${(x * 100).toFixed(digits)}%`;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

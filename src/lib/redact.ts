@@ -4,6 +4,7 @@
  * log lines, HTTP API replies, sink error messages, `test-alert` output. Defence in depth behind `Secret`, which
  * never prints in the first place: this catches what peers echo back (error bodies, Status messages).
  */
+import { escapeHtml } from './html.js';
 
 export const REDACTED = '[redacted]';
 
@@ -69,12 +70,6 @@ function build(): string[] {
   const list = [...set].filter((s) => s.length >= MIN_SCRUB_LENGTH).sort((a, b) => b.length - a.length);
   shortest = list.length ? list[list.length - 1]!.length : Infinity;
   return list;
-}
-
-const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML[c]!);
 }
 
 /** Replaces every known secret value (and its escaped forms) in text. Cheap when none occurs: one indexOf per form. */

@@ -2,6 +2,8 @@
  * The status page: one self-contained HTML document (no external assets) that polls the JSON API.
  * Everything shown is read from /api/v1/targets and /api/v1/incidents, so the page never knows more than the API.
  */
+import { escapeHtml, escapeHtmlScript } from '../lib/html.js';
+
 export function statusPageHtml(version: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -48,7 +50,7 @@ export function statusPageHtml(version: string): string {
   </table>
 </main>
 <script>
-const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+${escapeHtmlScript('esc')}
 const pct = (r) => (r === null || r === undefined ? '–' : (r * 100).toFixed(1) + '%');
 async function getJson(path) {
   const res = await fetch(path, { cache: 'no-store' });
@@ -103,8 +105,4 @@ setInterval(refresh, 2000);
 </body>
 </html>
 `;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
