@@ -14,6 +14,7 @@ import type { TargetConfig } from '../config/targets.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
+import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
 import { applyDiagnosis, newIncident } from './record.js';
 import { IncidentStore } from './store.js';
@@ -58,7 +59,8 @@ export class IncidentManager {
   private readonly openByTarget = new Map<string, string>();
   private readonly state = new Map<string, TargetState>();
   private readonly known = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Per target: async steps must not interleave. */
+  private readonly locks = new KeyedQueue();
   private config: DiagnosisConfig;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -97,7 +99,7 @@ export class IncidentManager {
 
   /** Drives the state machine of one target with its newest diagnosis; returns the events to notify (already persisted). */
   update(target: TargetConfig, d: Diagnosis, stats: UpdateStats = {}): Promise<IncidentEvent[]> {
-    return this.exclusive(target.name, () => this.step(target, d, stats.seq ?? d.lastSeq));
+    return this.locks.run(target.name, () => this.step(target, d, stats.seq ?? d.lastSeq));
   }
 
   /**
@@ -109,7 +111,7 @@ export class IncidentManager {
     const events: IncidentEvent[] = [];
     for (const target of [...new Set([...this.openByTarget.keys(), ...this.known])]) {
       if (keep.has(target)) continue;
-      events.push(...(await this.exclusive(target, () => this.removeTarget(target))));
+      events.push(...(await this.locks.run(target, () => this.removeTarget(target))));
     }
     return events;
   }
@@ -118,7 +120,7 @@ export class IncidentManager {
   async tick(): Promise<IncidentEvent[]> {
     const events: IncidentEvent[] = [];
     for (const target of [...this.openByTarget.keys()]) {
-      events.push(...(await this.exclusive(target, async () => {
+      events.push(...(await this.locks.run(target, async () => {
         const e = this.openEntry(target);
         return e ? this.remindIfDue(e, this.clock.now()) : [];
       })));
@@ -291,18 +293,6 @@ export class IncidentManager {
     let s = this.state.get(target);
     if (!s) this.state.set(target, (s = {}));
     return s;
-  }
-
-  /** Runs fn after every earlier call for the same target (async steps must not interleave). */
-  private exclusive<T>(target: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(target) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(fn);
-    const tail = next.catch(() => {});
-    this.locks.set(target, tail);
-    void tail.then(() => {
-      if (this.locks.get(target) === tail) this.locks.delete(target);
-    });
-    return next;
   }
 }
 

@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFile, setAside, writeFileAtomic } from '../lib/atomic-file.js';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
+import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
 import type { Incident } from './types.js';
 import { checkIncident, isIsoDate } from './validate.js';
@@ -26,7 +27,8 @@ const LEGACY_TMP_SUFFIX = '.tmp';
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
 export class IncidentStore {
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Writes of one id run in call order. */
+  private readonly chains = new KeyedQueue();
 
   constructor(readonly dir: string, private readonly logger: Logger) {}
 
@@ -68,25 +70,14 @@ export class IncidentStore {
   async save(rec: StoredIncident): Promise<void> {
     const id = rec.incident.id;
     assertSafeId(id);
-    return this.serialize(id, () => this.writeAtomic(`${id}.json`, JSON.stringify({ version: 1, ...rec } satisfies FileV1, null, 2) + '\n'));
+    return this.chains.run(id, () => this.writeAtomic(`${id}.json`, JSON.stringify({ version: 1, ...rec } satisfies FileV1, null, 2) + '\n'));
   }
 
   async remove(id: string): Promise<void> {
     assertSafeId(id);
-    return this.serialize(id, () => unlink(join(this.dir, `${id}.json`)).catch((err: NodeJS.ErrnoException) => {
+    return this.chains.run(id, () => unlink(join(this.dir, `${id}.json`)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     }));
-  }
-
-  private serialize(id: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.chains.get(id) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(fn);
-    const tail = next.catch(() => {});
-    this.chains.set(id, tail);
-    void tail.then(() => {
-      if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
-    return next;
   }
 
   private async writeAtomic(name: string, data: string): Promise<void> {
