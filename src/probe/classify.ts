@@ -1,3 +1,4 @@
+import { errorCode } from '../lib/errors.js';
 import type { FailureReason } from './types.js';
 
 /**
@@ -31,7 +32,7 @@ const RESPONSE_TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEO
 
 /** Maps a real error to the closed reason set; the phase settles what an errno alone cannot. */
 export function classifyError(err: unknown, phase: Phase): Classified {
-  const code = codeOf(err) ?? nameOf(err);
+  const code = errorCode(err) ?? nameOf(err);
   const msg = err instanceof Error ? err.message : String(err);
   const detail = code && !msg.includes(code) ? `${code}: ${msg}` : msg;
   // Before the phase: a resolver that cannot open its socket is as much our fault as a connect that cannot.
@@ -60,20 +61,20 @@ export function classifyError(err: unknown, phase: Phase): Classified {
 
 /** The attempt's deadline (its AbortSignal) fired while in `phase`. */
 export function classifyDeadline(abortReason: unknown, phase: Phase, elapsedMs: number): Classified {
-  const errorCode = codeOf(abortReason) ?? nameOf(abortReason) ?? 'ABORT_ERR';
+  const code = errorCode(abortReason) ?? nameOf(abortReason) ?? 'ABORT_ERR';
   const ms = Math.round(elapsedMs);
   switch (phase) {
     case 'resolve':
-      return { reason: 'dns', errorCode, detail: `name did not resolve within ${ms}ms` };
+      return { reason: 'dns', errorCode: code, detail: `name did not resolve within ${ms}ms` };
     case 'connect':
-      return { reason: 'connect_timeout', errorCode, detail: `no SYN-ACK within ${ms}ms` };
+      return { reason: 'connect_timeout', errorCode: code, detail: `no SYN-ACK within ${ms}ms` };
     case 'tls':
       // Connected, but the handshake stalled: the same picture as a response that never comes.
-      return { reason: 'response_timeout', errorCode, detail: `connected, TLS handshake not complete within ${ms}ms` };
+      return { reason: 'response_timeout', errorCode: code, detail: `connected, TLS handshake not complete within ${ms}ms` };
     case 'request':
-      return { reason: 'response_timeout', errorCode, detail: `connected, no response within ${ms}ms` };
+      return { reason: 'response_timeout', errorCode: code, detail: `connected, no response within ${ms}ms` };
     case 'response':
-      return { reason: 'response_timeout', errorCode, detail: `connected, response started but not complete within ${ms}ms` };
+      return { reason: 'response_timeout', errorCode: code, detail: `connected, response started but not complete within ${ms}ms` };
   }
 }
 
@@ -81,11 +82,6 @@ function fallback(phase: Phase): FailureReason {
   if (phase === 'connect') return 'unreachable';
   if (phase === 'tls') return 'tls';
   return 'protocol';
-}
-
-function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 function nameOf(err: unknown): string | undefined {
