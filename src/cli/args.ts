@@ -1,6 +1,16 @@
-/** A tiny argv parser: `--flag value`, `--flag=value`, boolean `--help`. Unknown flags are usage errors. */
-export class UsageError extends Error {
-  readonly code = 'VIPWATCH_USAGE';
+/**
+ * The CLI's argv parsing: node:util's parseArgs in strict mode, with the options of one command only, so an option
+ * another command takes (or a typo) is a usage error naming it. `--flag value`, `--flag=value`, boolean `--help`/`-h`.
+ */
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+import { errorMessage, VipwatchError } from '../lib/errors.js';
+
+/** Bad command line: printed with a hint, exit code 2. */
+export class UsageError extends VipwatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VIPWATCH_USAGE', message, options);
+    this.name = 'UsageError';
+  }
 }
 
 export interface ParsedArgs {
@@ -8,26 +18,40 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], spec: { values: string[]; booleans: string[] }): ParsedArgs {
-  const flags: Record<string, string | true> = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
-      if (arg === '-h') flags.help = true;
-      else positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (spec.booleans.includes(name)) {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-    } else if (spec.values.includes(name)) {
-      const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
-      flags[name] = value;
-    } else throw new UsageError(`unknown option ${arg}`);
+/** The options one command accepts: `values` take a string, `booleans` none. */
+export interface ArgsSpec {
+  values: readonly string[];
+  booleans: readonly string[];
+}
+
+export function parseArgs(argv: readonly string[], spec: ArgsSpec): ParsedArgs {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const name of spec.values) options[name] = { type: 'string' };
+  for (const name of spec.booleans) options[name] = name === 'help' ? { type: 'boolean', short: 'h' } : { type: 'boolean' };
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = nodeParseArgs({ args: [...argv], options, strict: true, allowPositionals: true }) as typeof parsed;
+  } catch (err) {
+    throw new UsageError(explain(argv, options, err), { cause: err });
   }
-  return { flags, positionals };
+  const flags: Record<string, string | true> = {};
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === '') throw new UsageError(`--${name} needs a value`);
+    if (typeof value === 'string') flags[name] = value;
+    else if (value === true) flags[name] = true;
+  }
+  return { flags, positionals: parsed.positionals };
+}
+
+/** The first offending argument, in the CLI's words (node's messages are written for programmers). */
+function explain(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>, err: unknown): string {
+  const { tokens } = nodeParseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
+    if (!o) return `unknown option ${t.rawName}`;
+    if (o.type === 'boolean' && t.value !== undefined) return `${t.rawName} takes no value`;
+    if (o.type === 'string' && (t.value === undefined || t.value === '')) return `${t.rawName} needs a value`;
+  }
+  return errorMessage(err);
 }

@@ -1,5 +1,5 @@
 import { packageVersion } from '../lib/version.js';
-import { parseArgs, UsageError } from './args.js';
+import { parseArgs, UsageError, type ArgsSpec } from './args.js';
 import { checkConfigCommand } from './check-config.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { loadOrReport, runCommand } from './run.js';
@@ -33,6 +33,13 @@ email, alertmanager) or only to the one named, and prints one line per sink with
 Exit codes: 0 every send succeeded, 1 a send failed or the config is invalid, 2 usage error.`,
 };
 
+/** The options each command accepts: `--sink` only means something to test-alert. */
+const OPTIONS: Record<string, ArgsSpec> = {
+  run: { values: ['config'], booleans: ['help'] },
+  'check-config': { values: ['config'], booleans: ['help'] },
+  'test-alert': { values: ['config', 'sink'], booleans: ['help'] },
+};
+
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -44,8 +51,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.out(`vipwatch ${packageVersion()}`);
       return EXIT.ok;
     }
-    if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}"`);
-    const args = parseArgs(rest, { values: ['config', 'sink'], booleans: ['help'] });
+    const spec = Object.hasOwn(OPTIONS, command) ? OPTIONS[command] : undefined;
+    if (!spec) throw new UsageError(`unknown command "${command}"`);
+    const args = parseArgs(rest, spec);
     if (args.flags.help) {
       io.out(HELP[command]!);
       return EXIT.ok;
