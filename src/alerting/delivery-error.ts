@@ -29,10 +29,6 @@ export class DeliveryError extends VipwatchError {
 /** OpenSSL verification codes Node reports on a certificate it does not trust. */
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|HOSTNAME_MISMATCH|EPROTO$)/;
 
-export function isTlsCode(code: string | undefined): boolean {
-  return code !== undefined && TLS_CODES.test(code);
-}
-
 /**
  * Maps what a send threw to a DeliveryError. `signal` tells our own deadline (timeout) apart from a stop
  * (aborted); everything else is read from the error's code, walking causes, never from message text.

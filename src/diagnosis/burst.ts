@@ -36,11 +36,7 @@ export class BurstPlanner {
   private readonly active = new Map<string, Active>();
   private readonly lastStart = new Map<string, number>();
 
-  constructor(private config: Pick<DiagnosisConfig, 'burst' | 'minConfidence'>) {}
-
-  setConfig(config: Pick<DiagnosisConfig, 'burst' | 'minConfidence'>): void {
-    this.config = config;
-  }
+  constructor(private readonly config: Pick<DiagnosisConfig, 'burst' | 'minConfidence'>) {}
 
   /** Call with every new attempt of a target; returns a burst to request, and reserves it, or undefined. */
   plan(input: BurstPlanInput): BurstRequest | undefined {

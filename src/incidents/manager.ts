@@ -61,7 +61,7 @@ export class IncidentManager {
   private readonly known = new Set<string>();
   /** Per target: async steps must not interleave. */
   private readonly locks = new KeyedQueue();
-  private config: DiagnosisConfig;
+  private readonly config: DiagnosisConfig;
   private readonly clock: Clock;
   private readonly logger: Logger;
 
@@ -91,10 +91,6 @@ export class IncidentManager {
       this.byId.set(inc.id, { incident: inc, lastNotifiedAt: rec.lastNotifiedAt, persistedAt: now });
     }
     this.logger.info('incidents restored', { open: this.openByTarget.size, total: this.byId.size });
-  }
-
-  setConfig(config: DiagnosisConfig): void {
-    this.config = config;
   }
 
   /** Drives the state machine of one target with its newest diagnosis; returns the events to notify (already persisted). */
@@ -135,11 +131,6 @@ export class IncidentManager {
     return all
       .sort((a, b) => (a.status === b.status ? b.startedAt.localeCompare(a.startedAt) : a.status === 'open' ? -1 : 1))
       .map((i) => structuredClone(i));
-  }
-
-  get(id: string): Incident | undefined {
-    const e = this.byId.get(id);
-    return e ? structuredClone(e.incident) : undefined;
   }
 
   /** The open incident of a target, if any (a copy). */

@@ -1,7 +1,6 @@
 import type { Secret } from '../lib/secret.js';
 
 export type Protocol = 'tcp' | 'http' | 'https';
-export const PROTOCOLS: readonly Protocol[] = ['tcp', 'http', 'https'];
 
 /** The closed set of failure reasons; each one is derived from a real error, never guessed. */
 export const FAILURE_REASONS = [
