@@ -51,7 +51,9 @@ function explain(argv: readonly string[], options: NonNullable<ParseArgsConfig['
     const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
     if (!o) return `unknown option ${t.rawName}`;
     if (o.type === 'boolean' && t.value !== undefined) return `${t.rawName} takes no value`;
-    if (o.type === 'string' && (t.value === undefined || t.value === '')) return `${t.rawName} needs a value`;
+    // Strict mode refuses `--config --sink x` (the next argument looks like an option): the value is missing.
+    const missing = t.value === undefined || t.value === '' || (t.inlineValue === false && t.value.startsWith('-'));
+    if (o.type === 'string' && missing) return `${t.rawName} needs a value`;
   }
   return errorMessage(err);
 }

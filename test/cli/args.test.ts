@@ -37,6 +37,9 @@ describe('parseArgs (node:util, strict)', () => {
     expect(usage(['-x']).message).toBe('unknown option -x');
     expect(usage(['--config']).message).toBe('--config needs a value');
     expect(usage(['--config=']).message).toBe('--config needs a value');
+    expect(usage(['--config', '--sink', 'ops']).message).toBe('--config needs a value');
+    expect(usage(['--config', '-h']).message).toBe('--config needs a value');
+    expect(parseArgs(['--config=-odd.yaml'], SPEC).flags).toEqual({ config: '-odd.yaml' });
     expect(usage(['--help=yes']).message).toBe('--help takes no value');
     expect(usage(['--sink', 'ops'], { values: ['config'], booleans: ['help'] }).message).toBe('unknown option --sink');
   });
