@@ -6,6 +6,7 @@ import { createClusterSource } from './cluster/create.js';
 import { DiagnosisRunner } from './diagnosis/runner.js';
 import type { Diagnosis } from './diagnosis/types.js';
 import type { ManagedClusterSource } from './cluster/types.js';
+import { ringSize, schedulePeriodMs } from './config/ring-size.js';
 import type { Config } from './config/schema.js';
 import type { DiagnosisConfig } from './config/sections/diagnosis.js';
 import type { TargetConfig } from './config/targets.js';
@@ -18,7 +19,6 @@ import { renderMetrics } from './metrics/render.js';
 import { SelfErrorMonitor } from './metrics/self-errors.js';
 import { createProbers } from './probe/registry.js';
 import type { Prober, Protocol } from './probe/types.js';
-import { CronSchedule } from './schedule/cron.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus, type TargetStatus } from './schedule/target-status.js';
@@ -271,17 +271,7 @@ function diagnosisJson(d: Diagnosis | undefined) {
   };
 }
 
-/**
- * A ring holds what the diagnosis window needs at the target's rate, plus a burst and a margin, and at least the 50
- * attempts the API shows: memory follows the need instead of a fixed worst case.
- */
+/** Each target's ring holds what its diagnosis window needs (config/ring-size.ts); load refuses what would not fit. */
 export function historySizeFor(t: TargetConfig, d: DiagnosisConfig): number {
-  const interval = t.intervalMs ?? cronInterval(t.schedule!);
-  return Math.min(4096, Math.max(64, Math.ceil(d.windowMs / interval) + d.burst.count + 20));
-}
-
-function cronInterval(expression: string): number {
-  const c = new CronSchedule(expression);
-  const a = c.next(Date.now());
-  return Math.max(1000, c.next(a) - a);
+  return ringSize(schedulePeriodMs(t), d.windowMs, d.burst.count);
 }

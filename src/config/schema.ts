@@ -1,3 +1,4 @@
+import { ringSize, ringTooLarge, schedulePeriodMs } from './ring-size.js';
 import { pathStr } from './secrets.js';
 import { arrayOf, duration, field, INVALID, object, oneOf, type Validator } from './schema-dsl.js';
 import { alertingSection, type AlertingConfig } from './sections/alerting.js';
@@ -57,6 +58,24 @@ export const configValidator: Validator<Config> = (raw, path, ctx) => {
         bad = true;
       } else seen.set(t.name, i);
     });
+    // Every attempt the diagnosis window needs is held in memory: refuse what would not fit instead of cutting it.
+    const { windowMs, burst } = v.diagnosis;
+    const rawTargets = Array.isArray(r.targets) ? (r.targets as Record<string, unknown>[]) : [];
+    v.targets.forEach((t, i) => {
+      const period = schedulePeriodMs(t);
+      const why = ringTooLarge(ringSize(period, windowMs, burst.count), windowMs, period);
+      if (!why) return;
+      const own = t.schedule ? 'schedule' : rawTargets[i] && 'interval' in rawTargets[i]! ? 'interval' : undefined;
+      c.report(own ? [...p, 'targets', i, own] : [...p, 'diagnosis', 'window'], own ? why : `targets[${i}] (${t.name}): ${why}`);
+      bad = true;
+    });
+    if (v.kubernetes.discovery.enabled) {
+      const why = ringTooLarge(ringSize(defaults.intervalMs, windowMs, burst.count), windowMs, defaults.intervalMs);
+      if (why) {
+        c.report([...p, 'defaults', 'interval'], `discovered targets use this interval: ${why}`);
+        bad = true;
+      }
+    }
     return bad ? INVALID : (v as Config);
   })(raw, path, ctx);
 };

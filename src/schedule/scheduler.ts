@@ -7,7 +7,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { toProbeSpec } from '../probe/spec.js';
 import type { Prober, ProbeSpec, Protocol } from '../probe/types.js';
-import { CronSchedule } from './cron.js';
+import { CronSchedule } from '../lib/cron.js';
 import { MinHeap } from './heap.js';
 import type { SelfMonitor } from './self-monitor.js';
 

@@ -3,7 +3,7 @@ import type { Attempt } from '../../src/history/attempt.js';
 import { TargetHistory } from '../../src/history/history.js';
 import { Ring } from '../../src/history/ring.js';
 import { FailureWindows } from '../../src/history/windows.js';
-import { CronSchedule } from '../../src/schedule/cron.js';
+import { CronSchedule } from '../../src/lib/cron.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TIMER_MS, systemClock } from '../../src/lib/clock.js';
-import { CronSchedule } from '../../src/schedule/cron.js';
+import { CronSchedule } from '../../src/lib/cron.js';
 
 describe('CronSchedule', () => {
   it('leaves nothing in node-cron\'s process-wide task registry, however many schedules are built', () => {
