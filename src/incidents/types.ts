@@ -1,6 +1,7 @@
 /** The incident record: a public contract, sent as is by every alert sink. */
-export type IncidentKind = 'asymmetric_routing' | 'vip_unreachable' | 'packet_loss' | 'backend_refused' | 'http_errors';
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['asymmetric_routing', 'vip_unreachable', 'packet_loss', 'backend_refused', 'http_errors'];
+import type { IncidentKind } from '../lib/incident-kinds.js';
+
+export { INCIDENT_KINDS, type IncidentKind } from '../lib/incident-kinds.js';
 
 export interface IncidentNodeStats {
   endpoints: number;

@@ -5,7 +5,7 @@ import { TargetHistory } from '../history/history.js';
 import { DeadlineError, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { toProbeSpec } from '../probe/spec.js';
+import { toProbeSpec } from '../config/probe-spec.js';
 import type { Prober, ProbeSpec, Protocol } from '../probe/types.js';
 import { CronSchedule } from '../lib/cron.js';
 import { MinHeap } from './heap.js';

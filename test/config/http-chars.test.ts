@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { TargetConfig } from '../../src/config/targets.js';
 import { ConfigError } from '../../src/lib/errors.js';
 import { HttpProber } from '../../src/probe/http.js';
-import { toProbeSpec } from '../../src/probe/spec.js';
+import { toProbeSpec } from '../../src/config/probe-spec.js';
 import { tcpServer, type TestServer } from '../support/net-servers.js';
 
 /**

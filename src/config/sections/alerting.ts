@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { INCIDENT_KINDS, type IncidentKind } from '../../incidents/types.js';
+import { INCIDENT_KINDS, type IncidentKind } from '../../lib/incident-kinds.js';
 import { pinSecret } from '../../lib/redact.js';
 import { redactedUrl, Secret, SecretUrl } from '../../lib/secret.js';
 import { hostAddress } from '../address.js';
