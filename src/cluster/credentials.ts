@@ -3,22 +3,13 @@ import type { Clock } from '../lib/clock.js';
 import { VipwatchError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
 import type { KubeAuth } from './connection.js';
+import type { CredentialSource, Credentials } from './credential-source.js';
 import { ExecCredentialSource } from './exec-credential.js';
 import { KUBE_CREDENTIALS } from './kube-errors.js';
 
-/** What a request authenticates with: a bearer token and/or a client certificate (from an exec plugin). */
-export interface Credentials {
-  token?: Secret;
-  cert?: string;
-  key?: Secret;
-}
+export type { CredentialSource, Credentials } from './credential-source.js';
 
-export interface CredentialSource {
-  get(signal: AbortSignal): Promise<Credentials>;
-  /** The server answered 401: drop anything cached so the next request fetches fresh credentials. */
-  invalidate(): void;
-}
-
+/** The credential source for the configured auth. */
 export function credentialSource(auth: KubeAuth, clock: Clock): CredentialSource {
   switch (auth.kind) {
     case 'none':

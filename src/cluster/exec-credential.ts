@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.js';
 import { VipwatchError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
 import type { ExecConfig } from './connection.js';
-import type { CredentialSource, Credentials } from './credentials.js';
+import type { CredentialSource, Credentials } from './credential-source.js';
 import { KUBE_CREDENTIALS } from './kube-errors.js';
 
 /**

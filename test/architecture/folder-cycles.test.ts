@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** Folder-level import graph of src/, read from the import statements (type imports included: they couple too). */
-function folderEdges(root = 'src'): Map<string, Set<string>> {
+/** File-level import graph of src/, read from the import statements (type imports included: they couple too). */
+function fileEdges(root = 'src'): Map<string, Set<string>> {
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -13,13 +13,24 @@ function folderEdges(root = 'src'): Map<string, Set<string>> {
     }
   };
   walk(root);
-  const folderOf = (file: string) => relative(root, file).split('/')[0]!.replace(/\.(ts|js)$/, '');
   const edges = new Map<string, Set<string>>();
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
     for (const m of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
-      const target = normalize(join(dirname(f), m[1]!));
-      const [a, b] = [folderOf(f), folderOf(target)];
+      const target = relative(root, normalize(join(dirname(f), m[1]!))).replace(/\.js$/, '.ts');
+      (edges.get(relative(root, f)) ?? edges.set(relative(root, f), new Set()).get(relative(root, f))!).add(target);
+    }
+  }
+  return edges;
+}
+
+/** The same graph folded to src's top-level folders. */
+function folderEdges(): Map<string, Set<string>> {
+  const folderOf = (file: string) => file.split('/')[0]!.replace(/\.ts$/, '');
+  const edges = new Map<string, Set<string>>();
+  for (const [from, to] of fileEdges()) {
+    for (const t of to) {
+      const [a, b] = [folderOf(from), folderOf(t)];
       if (a !== b) (edges.get(a) ?? edges.set(a, new Set()).get(a)!).add(b);
     }
   }
@@ -44,6 +55,10 @@ describe('folder imports', () => {
     const edges = folderEdges();
     expect(edges.size).toBeGreaterThan(5);
     expect(mutualPairs(edges)).toEqual(KNOWN_CYCLES);
+  });
+
+  it('no two files import each other', () => {
+    expect(mutualPairs(fileEdges())).toEqual([]);
   });
 
   it('the lowest floor, src/lib, imports no other folder of src', () => {
