@@ -89,6 +89,22 @@ async function json<T>(url: string): Promise<T> {
 interface ApiAttempt { startedAt: string; ok: boolean; reason: string | null; errorCode: string | null; node: string | null }
 interface ApiTarget { name: string; status: string; attempts: ApiAttempt[]; diagnosis: { verdict: string } | null; windows: Record<string, { attempts: number; failures: number }> }
 
+/**
+ * Waits for healthy attempts, floods vipwatch's port (the sockets go into `socks`, for the caller to destroy), waits
+ * until vipwatch has closed every one of them, and returns the target as the API then shows it, with the attempts
+ * started during the flood.
+ */
+async function floodAndRead(base: string, port: number, socks: Socket[]): Promise<{ target: ApiTarget; during: ApiAttempt[] }> {
+  await waitFor(() => json<{ targets: ApiTarget[] }>(`${base}/api/v1/targets`).then((b) => b.targets[0]!.attempts.length >= 10), { what: 'healthy attempts first' });
+  const floodAt = Date.now();
+  socks.push(...(await flood(port, FLOOD)));
+  // The held connections end by server.headersTimeout; then vipwatch answers again and tells what happened.
+  await waitFor(() => socks.every((x) => x.closed), { timeoutMs: 30_000, what: 'every flood connection closed by vipwatch' });
+  const body = await waitFor(() => json<{ targets: ApiTarget[] }>(`${base}/api/v1/targets`), { timeoutMs: 30_000, what: 'the API after the flood' });
+  const target = body.targets[0]!;
+  return { target, during: target.attempts.filter((a) => Date.parse(a.startedAt) >= floodAt) };
+}
+
 describe('a flood of idle connections to vipwatch\'s own port (ulimit -n 128)', () => {
   let dir: string;
   let target: TestServer;
@@ -105,24 +121,18 @@ describe('a flood of idle connections to vipwatch\'s own port (ulimit -n 128)', 
 
   it('without a useful cap the flood starves the probe: probe_error/EMFILE, one log line, the gauge, no vip_unreachable', async () => {
     const vw = await startVipwatch(dir, 'uncapped', target.port, 'maxConnections: 100000, headersTimeout: 3s, requestTimeout: 5s');
-    let socks: Socket[] = [];
+    const socks: Socket[] = [];
     try {
-      await waitFor(() => json<{ targets: ApiTarget[] }>(`${vw.base}/api/v1/targets`).then((b) => b.targets[0]!.attempts.length >= 10), { what: 'healthy attempts first' });
-      const floodAt = Date.now();
-      socks = await flood(vw.port, FLOOD);
-      // The held connections end by server.headersTimeout; then vipwatch answers again and tells what happened.
-      await waitFor(() => socks.every((x) => x.closed), { timeoutMs: 30_000, what: 'every flood connection closed by vipwatch' });
-      const body = await waitFor(() => json<{ targets: ApiTarget[] }>(`${vw.base}/api/v1/targets`), { timeoutMs: 30_000, what: 'the API after the flood' });
-      const during = body.targets[0]!.attempts.filter((a) => Date.parse(a.startedAt) >= floodAt);
+      const { target: web, during } = await floodAndRead(vw.base, vw.port, socks);
       const starved = during.filter((a) => !a.ok);
       console.log(JSON.stringify({ uncapped: { attemptsDuringFlood: during.length, probeErrors: starved.length } }));
       expect(starved.length).toBeGreaterThanOrEqual(5);
       for (const a of starved) expect(a).toMatchObject({ reason: 'probe_error', errorCode: 'EMFILE' });
       expect(during.some((a) => a.reason === 'unreachable')).toBe(false);
       // Not the target's failure: the failure windows and the diagnosis see a healthy target.
-      expect(body.targets[0]!.windows['1m']!.failures).toBe(0);
-      expect(body.targets[0]!.status).toBe('healthy');
-      expect(['healthy', 'insufficient_data', undefined]).toContain(body.targets[0]!.diagnosis?.verdict);
+      expect(web.windows['1m']!.failures).toBe(0);
+      expect(web.status).toBe('healthy');
+      expect(['healthy', 'insufficient_data', undefined]).toContain(web.diagnosis?.verdict);
       const metrics = await (await fetch(`${vw.base}/metrics`)).text();
       expect(metrics).toMatch(/vipwatch_probe_self_error\{kind="EMFILE"\} 1/);
       expect(metrics).toMatch(/vipwatch_probe_self_errors_total\{kind="EMFILE"\} [1-9]/);
@@ -139,15 +149,10 @@ describe('a flood of idle connections to vipwatch\'s own port (ulimit -n 128)', 
 
   it('with server.maxConnections the same flood costs at most the cap, and every probe succeeds', async () => {
     const vw = await startVipwatch(dir, 'capped', target.port, 'maxConnections: 32, headersTimeout: 3s, requestTimeout: 5s');
-    let socks: Socket[] = [];
+    const socks: Socket[] = [];
     try {
-      await waitFor(() => json<{ targets: ApiTarget[] }>(`${vw.base}/api/v1/targets`).then((b) => b.targets[0]!.attempts.length >= 10), { what: 'healthy attempts first' });
-      const floodAt = Date.now();
-      socks = await flood(vw.port, FLOOD);
-      await waitFor(() => socks.every((x) => x.closed), { timeoutMs: 30_000, what: 'every flood connection closed by vipwatch' });
+      const { during } = await floodAndRead(vw.base, vw.port, socks);
       const held = socks.filter((x) => answered.has(x)).length;
-      const body = await waitFor(() => json<{ targets: ApiTarget[] }>(`${vw.base}/api/v1/targets`), { timeoutMs: 30_000, what: 'the API after the flood' });
-      const during = body.targets[0]!.attempts.filter((a) => Date.parse(a.startedAt) >= floodAt);
       // Node closed everything beyond the cap at once; the rest ended by headersTimeout, while probing went on.
       console.log(JSON.stringify({ capped: { held, closedAtAccept: FLOOD - held, attemptsDuringFlood: during.length } }));
       expect(held).toBeGreaterThan(0);
