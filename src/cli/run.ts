@@ -1,4 +1,5 @@
-import { loadConfigFile } from '../config/load.js';
+import { kubernetesFileProblems } from '../cluster/resolve-connection.js';
+import { loadConfigFile, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
 import { createLogger } from '../lib/logger.js';
@@ -27,7 +28,7 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal):
   }
   const onHup = () => {
     try {
-      const next = loadConfigFile(file, { env: io.env });
+      const next = loadConfigFile(file, loadOptions(io));
       app.reload(next);
       logger.info('config reloaded', { file, targets: next.targets.length });
     } catch (err) {
@@ -47,10 +48,18 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal):
   return EXIT.ok;
 }
 
+/**
+ * How `run` (at start and on SIGHUP), `check-config` and `test-alert` load the config: validated, then the files it
+ * names are checked (an unreadable kubeconfig or a missing context refuses the whole file, like a validation problem).
+ */
+export function loadOptions(io: CliIo): LoadOptions {
+  return { env: io.env, check: kubernetesFileProblems };
+}
+
 /** Loads a config, printing every problem on stderr when it is invalid. */
 export function loadOrReport(file: string, io: CliIo): Config | undefined {
   try {
-    return loadConfigFile(file, { env: io.env });
+    return loadConfigFile(file, loadOptions(io));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) io.err(p);

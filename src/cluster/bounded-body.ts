@@ -2,8 +2,8 @@ import type { Dispatcher } from 'undici';
 import { VipwatchError } from '../lib/errors.js';
 import { KUBE_TOO_LARGE } from './kube-errors.js';
 
-/** The default of kubernetes.maxResponseBytes: a list page or one watch event line. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+// The default is the config's (kubernetes.maxResponseBytes); re-exported for the client that reads with it.
+export { DEFAULT_MAX_RESPONSE_BYTES } from '../config/sections/kubernetes.js';
 
 const NEWLINE = 0x0a;
 

@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { VipwatchError } from '../lib/errors.js';
 import { Secret } from '../lib/secret.js';
-import { normalizeServer, type ExecConfig, type KubeAuth, type KubeConnection, type KubeTls } from './connection.js';
+import { normalizeServer } from '../lib/server-url.js';
+import type { ExecConfig, KubeAuth, KubeConnection, KubeTls } from './connection.js';
 import { KUBECONFIG_INVALID } from './kube-errors.js';
 
 /** A kubeconfig that cannot be used; `key` says which config key to blame (the file or the context). */

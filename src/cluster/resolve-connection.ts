@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Problem } from '../config/schema-dsl.js';
 import type { KubernetesConfig } from '../config/sections/kubernetes.js';
-import { VipwatchError } from '../lib/errors.js';
-import { normalizeServer, type KubeConnection } from './connection.js';
+import { errorMessage, VipwatchError } from '../lib/errors.js';
+import { normalizeServer } from '../lib/server-url.js';
+import type { KubeConnection } from './connection.js';
 import { KUBECONFIG_INVALID } from './kube-errors.js';
-import { resolveKubeconfig } from './kubeconfig.js';
+import { KubeconfigError, resolveKubeconfig } from './kubeconfig.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -35,6 +38,35 @@ export function resolveConnection(config: KubernetesConfig, opts: ResolveOptions
   const file = fromEnv ?? (env.HOME ? join(env.HOME, '.kube', 'config') : undefined);
   if (!file) throw new VipwatchError(KUBECONFIG_INVALID, 'kubernetes is enabled but no kubeconfig, apiServer or in-cluster environment was found');
   return resolveKubeconfig(file, config.context);
+}
+
+/**
+ * The files the kubernetes section names, checked after validation (a ConfigCheck for the loader: check-config, start
+ * and reload refuse the config when any is found): kubeconfig, tokenFile and caFile must be readable, and the kubeconfig
+ * must resolve (its context, cluster, user and the files they name). Each problem names the key to blame. Checked
+ * whether or not kubernetes is enabled; the environment-driven choices (in-cluster, $KUBECONFIG) are resolved at start.
+ */
+export function kubernetesFileProblems(config: Config): Problem[] {
+  const k = config.kubernetes;
+  const problems: Problem[] = [];
+  const report = (key: string, message: string) => problems.push({ path: ['kubernetes', key], message });
+  for (const key of ['kubeconfig', 'tokenFile', 'caFile'] as const) {
+    const file = k[key];
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      report(key, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+    }
+  }
+  if (!problems.length && k.kubeconfig !== undefined) {
+    try {
+      resolveKubeconfig(k.kubeconfig, k.context);
+    } catch (err) {
+      report(err instanceof KubeconfigError && err.key === 'context' && k.context !== undefined ? 'context' : 'kubeconfig', errorMessage(err));
+    }
+  }
+  return problems;
 }
 
 function inCluster(env: NodeJS.ProcessEnv, dir: string): KubeConnection {

@@ -12,11 +12,22 @@ import { linePos, MAX_NESTING, tooDeep } from './yaml-depth.js';
 /** A config file larger than this is refused before it is parsed (a real one is a few KiB to a few MiB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A check of a config that passed validation, for what validation does not do (read the files it names): problems
+ * name the key to blame and are reported like validation problems (FILE:LINE:COL: path: message).
+ */
+export type ConfigCheck = (config: Config) => readonly Problem[];
+
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
+  /** Run after validation succeeded (the CLI passes the cluster's kubeconfig and file check); none by default. */
+  check?: ConfigCheck;
 }
 
-/** Reads, parses and validates a config file; throws ConfigError listing every problem as FILE:LINE:COL: path: message. */
+/**
+ * Reads, parses, validates and (with opts.check) checks a config file; throws ConfigError listing every problem as
+ * FILE:LINE:COL: path: message.
+ */
 export function loadConfigFile(file: string, opts: LoadOptions = {}): Config {
   return parseConfig(readConfigText(file), file, opts);
 }
@@ -82,8 +93,10 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     if (err instanceof RangeError && /call stack/i.test(err.message)) throw new ConfigError([`${file}:1:1: yaml: nested too deeply`]);
     throw err;
   }
-  if (ctx.problems.length || result === INVALID) {
-    const lines = ctx.problems.map((p) => formatProblem(file, doc, lc, p)).sort(byPosition);
+  // Only a valid config is checked further; what the check finds is refused the same way, all or nothing.
+  const found = ctx.problems.length || result === INVALID ? ctx.problems : (opts.check?.(result) ?? []);
+  if (found.length || result === INVALID) {
+    const lines = found.map((p) => formatProblem(file, doc, lc, p)).sort(byPosition);
     if (!lines.length) lines.push(`${file}:1:1: (root): invalid configuration`);
     throw new ConfigError(dedupe(lines));
   }

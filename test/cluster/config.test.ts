@@ -2,6 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkConfigCommand } from '../../src/cli/check-config.js';
+import { loadOrReport } from '../../src/cli/run.js';
+import { kubernetesFileProblems } from '../../src/cluster/resolve-connection.js';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/lib/errors.js';
 
@@ -16,7 +19,8 @@ writeFileSync(join(dir, 'kubeconfig'), [
 ].join('\n'));
 const FILE = join(dir, 'vipwatch.yaml');
 
-const load = (yaml: string) => parseConfig(yaml, FILE, { env: {} });
+// As the CLI loads it: validated, then the files it names checked (validation itself reads none).
+const load = (yaml: string) => parseConfig(yaml, FILE, { env: {}, check: kubernetesFileProblems });
 function problems(yaml: string): string[] {
   try {
     load(yaml);
@@ -66,6 +70,8 @@ describe('kubernetes config section', () => {
     ['tokenFile without apiServer', 'kubernetes:\n  kubeconfig: kubeconfig\n  tokenFile: token\n', ['3:14: kubernetes.tokenFile: only allowed with apiServer (a kubeconfig carries its own credentials)']],
     ['an apiServer that is no URL', 'kubernetes:\n  apiServer: 192.0.2.10:6443\n', ['2:14: kubernetes.apiServer: must be an http(s) URL like "https://192.0.2.10:6443", got "192.0.2.10:6443"']],
     ['an unreadable tokenFile', 'kubernetes:\n  apiServer: https://192.0.2.10\n  tokenFile: nope\n', [`3:14: kubernetes.tokenFile: cannot read ${join(dir, 'nope')}: ENOENT`]],
+    ['an unreadable kubeconfig', 'kubernetes:\n  kubeconfig: nope\n', [`2:15: kubernetes.kubeconfig: cannot read ${join(dir, 'nope')}: ENOENT`]],
+    ['an unreadable caFile', 'kubernetes:\n  apiServer: https://192.0.2.10\n  caFile: nope.crt\n', [`3:11: kubernetes.caFile: cannot read ${join(dir, 'nope.crt')}: ENOENT`]],
     ['a kubeconfig context that does not exist', 'kubernetes:\n  kubeconfig: kubeconfig\n  context: b\n', [`3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`]],
     ['a bad label selector', 'kubernetes:\n  discovery:\n    labelSelector: "app in (a"\n', ['3:20: kubernetes.discovery.labelSelector: invalid label selector "app in (a": cannot parse "app in (a"']],
     ['a bad namespace', 'kubernetes:\n  discovery:\n    namespaces: [Default]\n', ['3:18: kubernetes.discovery.namespaces[0]: must be a Kubernetes namespace name (lowercase letters, digits and "-")']],
@@ -76,5 +82,34 @@ describe('kubernetes config section', () => {
     ['a misspelt key', 'kubernetes:\n  kubeconfg: kubeconfig\n', ['2:3: kubernetes.kubeconfg: unknown key; did you mean "kubeconfig"?']],
   ])('rejects %s with file:line:col', (_name, yaml, expected) => {
     expect(problems(yaml)).toEqual(expected);
+  });
+});
+
+describe('the files the kubernetes section names', () => {
+  it('are not read by validation: the section keeps absolute paths, the check after it reads them', () => {
+    const yaml = 'kubernetes:\n  apiServer: https://192.0.2.10\n  tokenFile: nope\n  caFile: nope.crt\n';
+    expect(parseConfig(yaml, FILE, { env: {} }).kubernetes).toMatchObject({ tokenFile: join(dir, 'nope'), caFile: join(dir, 'nope.crt') });
+    expect(parseConfig('kubernetes:\n  kubeconfig: kubeconfig\n  context: b\n', FILE, { env: {} }).kubernetes.context).toBe('b');
+  });
+
+  it('are checked only once the config is otherwise valid, so a broken config is reported by validation alone', () => {
+    expect(problems('kubernetes:\n  kubeconfig: nope\n  apiServer: https://192.0.2.10\n')).toEqual(['3:14: kubernetes.apiServer: set either kubeconfig or apiServer, not both']);
+  });
+
+  it('check-config reports a missing kubeconfig context with file:line:col and exits 1; run\'s loader (start, reload, test-alert) refuses it too', () => {
+    const file = join(dir, 'bad-context.yaml');
+    writeFileSync(file, 'kubernetes:\n  kubeconfig: kubeconfig\n  context: b\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} };
+    expect(checkConfigCommand(file, io)).toBe(1);
+    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`, `${file}: 1 problem`]);
+    expect(out).toEqual([]);
+    err.length = 0;
+    expect(loadOrReport(file, io)).toBeUndefined();
+    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`]);
+    writeFileSync(file, 'kubernetes:\n  kubeconfig: kubeconfig\n  context: a\n');
+    expect(checkConfigCommand(file, io)).toBe(0);
+    expect(out).toEqual([`${file}: ok (0 targets)`]);
   });
 });

@@ -1,11 +1,11 @@
-import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../../cluster/bounded-body.js';
-import { KubeconfigError, resolveKubeconfig } from '../../cluster/kubeconfig.js';
-import { normalizeServer } from '../../cluster/connection.js';
-import { parseLabelSelector } from '../../cluster/label-selector.js';
 import { errorMessage } from '../../lib/errors.js';
+import { parseLabelSelector } from '../../lib/label-selector.js';
+import { normalizeServer } from '../../lib/server-url.js';
 import { arrayOf, bool, duration, field, int, INVALID, object, str, typeName, type Validator } from '../schema-dsl.js';
+
+/** The default of kubernetes.maxResponseBytes: a list page or one watch event line. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface KubernetesConfig {
   /** Defaults to true when kubeconfig, apiServer or inCluster is set. Enabled with none of them: in-cluster when
@@ -38,16 +38,14 @@ export interface KubernetesConfig {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsLabel = str({ pattern: DNS_LABEL, patternHint: 'must be a Kubernetes namespace name (lowercase letters, digits and "-")' });
 
-/** A file that must be readable now; kept as an absolute path (its content may rotate). */
-const readablePath: Validator<string> = (v, path, ctx) => {
+/**
+ * A file path, kept absolute (its content may rotate). Validation reads no files: whether it can be read (and, for a
+ * kubeconfig, whether its context resolves) is checked after validation by the loader's `check` (check-config, start,
+ * reload) and again when the connection is resolved at start.
+ */
+const filePath: Validator<string> = (v, path, ctx) => {
   if (typeof v !== 'string' || v === '') return ctx.report(path, `must be a file path, got ${typeName(v)}`);
-  const file = resolve(ctx.baseDir, v);
-  try {
-    accessSync(file, constants.R_OK);
-  } catch (err) {
-    return ctx.report(path, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
-  }
-  return file;
+  return resolve(ctx.baseDir, v);
 };
 
 const apiServerUrl: Validator<string> = (v, path, ctx) => {
@@ -90,12 +88,12 @@ const discovery = object({
 
 const shape = object({
   enabled: field(bool()),
-  kubeconfig: field(readablePath),
+  kubeconfig: field(filePath),
   context: field(str()),
   inCluster: field(bool(), { default: false }),
   apiServer: field(apiServerUrl),
-  tokenFile: field(readablePath),
-  caFile: field(readablePath),
+  tokenFile: field(filePath),
+  caFile: field(filePath),
   insecureSkipTlsVerify: field(bool(), { default: false }),
   metallbNamespace: field(dnsLabel, { default: 'metallb-system' }),
   requestTimeout: field(duration({ min: 100, max: 600_000 }), { default: 30_000 }),
@@ -122,13 +120,6 @@ const shape = object({
     problem('staleAfter', `must be longer than watchTimeout (${v.watchTimeout}ms): a quiet, healthy watch is only re-confirmed when it ends`);
   if (v.minWatchDuration >= v.watchTimeout)
     problem('minWatchDuration', `must be shorter than watchTimeout (${v.watchTimeout}ms): a watch the server ends on time would count as a failure`);
-  if (!bad && v.kubeconfig !== undefined) {
-    try {
-      resolveKubeconfig(v.kubeconfig, v.context);
-    } catch (err) {
-      problem(err instanceof KubeconfigError && err.key === 'context' && v.context !== undefined ? 'context' : 'kubeconfig', errorMessage(err));
-    }
-  }
   if (bad) return INVALID;
   return {
     enabled: v.enabled ?? (v.kubeconfig !== undefined || v.apiServer !== undefined || v.inCluster),
