@@ -124,7 +124,7 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
       externalTrafficPolicy: 'Cluster', stale: false, viewVersion: `v${view.v}`, metadataAgeMs: 1000,
     };
     const node = pickNode(real.endpoints, random);
-    const a: Attempt = { seq: i + 1, target: 'web', startedAt, ok: false, stalled: false, burst: false, synRetransmit: false, timings: { totalMs: 0 }, cluster };
+    const a: Draft = { seq: i + 1, target: 'web', startedAt, ok: false, stalled: false, burst: false, synRetransmit: false, timings: { totalMs: 0 }, cluster };
     let stalled = stallLeft > 0 || random() < s.stallRate;
     if (stallLeft > 0) stallLeft--;
     if (stalled) {
@@ -145,6 +145,9 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
   }
   return out;
 }
+
+/** An attempt being made up by the simulation (records are immutable once built; this one is still being filled). */
+type Draft = { -readonly [K in keyof Attempt]: Attempt[K] };
 
 function outcome(s: Scenario, faultOn: boolean, node: string, real: Placement, tx: number, random: Rng): Partial<Attempt> {
   const f = faultOn ? s.fault : { kind: 'none' as const };

@@ -63,7 +63,7 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
   let attempts = 0;
   let failures = 0;
   const reasons: Record<string, number> = {};
-  app.onAttempt((a) => {
+  app.onAttempt(({ attempt: a }) => {
     if (!measuring) return;
     attempts++;
     if (!a.ok) {

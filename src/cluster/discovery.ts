@@ -1,7 +1,7 @@
 import { badPathChar, describeChar } from '../config/http-chars.js';
 import type { Defaults, TargetConfig } from '../config/targets.js';
 import type { Protocol } from '../probe/types.js';
-import { matchesLabels, type LabelRequirement } from './label-selector.js';
+import { matchesLabels, type LabelRequirement } from '../lib/label-selector.js';
 import type { ServiceObj } from './objects.js';
 
 export const ANNOTATION_PROTOCOL = 'vipwatch.io/protocol';

@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { KubernetesConfig } from '../config/sections/kubernetes.js';
 import type { Defaults, TargetConfig } from '../config/targets.js';
-import type { AttemptClusterContext } from '../history/attempt.js';
 import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -12,14 +11,14 @@ import { credentialSource, type CredentialSource } from './credentials.js';
 import { discoverTargets } from './discovery.js';
 import { Informer, type InformerTiming } from './informer.js';
 import { KubeClient } from './kube-client.js';
-import { parseLabelSelector, type LabelRequirement } from './label-selector.js';
+import { parseLabelSelector, type LabelRequirement } from '../lib/label-selector.js';
 import {
   parseEndpointSlice, parseEvent, parseL2Status, parseNode, parseService,
   type EventObj, type L2StatusObj, type NodeObj, type ObjectMeta, type ServiceObj, type SliceObj,
 } from './objects.js';
 import { IndexedStore } from './store.js';
-import type { ArpEvidence, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
-import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer } from './view.js';
+import type { ArpEvidence, ClusterSnapshot, EndpointInfo, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
+import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer, viewVersion } from './view.js';
 
 export interface KubeClusterSourceOptions {
   config: KubernetesConfig;
@@ -43,6 +42,31 @@ interface Loop {
 
 const ESSENTIAL = ['services', 'endpointslices'];
 
+/** A target's view without its freshness, cached while the stores it comes from are unchanged. */
+interface Placement {
+  view: TargetClusterView;
+  /** Resources whose sync state decides freshness; undefined for a view that needs none (a pinned announcer). */
+  relevant?: string[];
+  version: string;
+  /** Backend identity (lower case) -> node: node names, pod names, namespace/pod, pod IPs. */
+  backends: Map<string, string>;
+}
+
+/** Which node each backend identity of a Service's endpoints is on; the first endpoint naming an identity wins. */
+function backendIndex(endpoints: readonly EndpointInfo[], namespace: string): Map<string, string> {
+  const m = new Map<string, string>();
+  const add = (id: string, node: string) => {
+    if (!m.has(id)) m.set(id, node);
+  };
+  for (const e of endpoints) if (e.node) add(e.node, e.node);
+  for (const e of endpoints) if (e.node && e.pod !== undefined) {
+    add(e.pod, e.node);
+    add(`${namespace}/${e.pod}`, e.node);
+  }
+  for (const e of endpoints) if (e.node) for (const a of e.addresses) add(a.toLowerCase(), e.node);
+  return m;
+}
+
 /**
  * Cluster metadata from the Kubernetes API (read-only): Services, EndpointSlices, Nodes, MetalLB ServiceL2Status and
  * nodeAssigned Events, plus the neighbour table. Views are computed on demand from indexed stores; nothing here throws
@@ -62,6 +86,7 @@ export class KubeClusterSource implements ManagedClusterSource {
   private readonly listeners: (() => void)[] = [];
   private readonly warned = new Set<string>();
   private readonly registries = new WeakSet<Registry>();
+  private readonly placements = new Map<string, { key: string; placement: Placement }>();
   private staticTargets: TargetConfig[];
   private discovered: TargetConfig[] = [];
   private discoveredSig = '[]';
@@ -141,12 +166,43 @@ export class KubeClusterSource implements ManagedClusterSource {
   }
 
   viewFor(target: TargetConfig): TargetClusterView | undefined {
-    const key = this.serviceKeyFor(target);
+    return this.snapshot(target)?.view;
+  }
+
+  snapshot(target: TargetConfig): ClusterSnapshot {
+    const p = this.placementFor(target);
+    if (!p) return { nodeOf: (identity) => this.nodeOf(undefined, identity) };
+    let view = p.view;
+    if (p.relevant) {
+      const fresh = this.freshness(p.relevant);
+      view = { ...p.view, syncedAt: fresh.syncedAt, stale: fresh.stale };
+    }
+    const context = contextFromView(view, this.o.clock.now(), p.version);
+    return { view, context, nodeOf: (identity) => this.nodeOf(p, identity) };
+  }
+
+  /**
+   * The placement part of a target's view (Service, endpoints, announcer, ARP evidence) with its version and backend
+   * index, rebuilt only when a store it reads from changed; freshness is added per call.
+   */
+  private placementFor(target: TargetConfig): Placement | undefined {
     const arp = this.arpEvidence(target.address);
+    const key = [this.services.generation, this.slices.generation, this.l2.generation, this.events.generation, target.service ?? '', target.address, target.announcerNode ?? '', arp ? JSON.stringify(arp) : ''].join('|');
+    const cached = this.placements.get(target.name);
+    if (cached?.key === key) return cached.placement;
+    const placement = this.buildPlacement(target, arp);
+    if (placement) this.placements.set(target.name, { key, placement });
+    else this.placements.delete(target.name);
+    return placement;
+  }
+
+  private buildPlacement(target: TargetConfig, arp: ArpEvidence | undefined): Placement | undefined {
+    const key = this.serviceKeyFor(target);
     if (!key) {
       if (!target.announcerNode && !arp?.macs.length) return undefined;
       const announcer = resolveAnnouncer({ l2Statuses: [], events: [], arpNodes: arp?.nodes ?? [], arpSince: this.arp?.sinceFor(target.address), pinned: target.announcerNode });
-      return { announcer, endpoints: [], endpointsPerNode: {}, stale: false, ...(arp ? { arp } : {}) };
+      const view: TargetClusterView = { announcer, endpoints: [], endpointsPerNode: {}, stale: false, ...(arp ? { arp } : {}) };
+      return { view, version: viewVersion(view), backends: new Map() };
     }
     const svc = this.services.get(key);
     const endpoints = endpointsFromSlices(this.slices.byIndex(key));
@@ -161,37 +217,27 @@ export class KubeClusterSource implements ManagedClusterSource {
     if (announcer?.source === 'servicel2status') relevant.push('servicel2statuses');
     if (announcer?.source === 'event') relevant.push('events');
     if (announcer?.source === 'arp') relevant.push('nodes');
-    const fresh = this.freshness(relevant);
     const view: TargetClusterView = {
       service: key,
       externalTrafficPolicy: svc?.externalTrafficPolicy,
       announcer,
       endpoints,
       endpointsPerNode: endpointsPerNode(endpoints),
-      syncedAt: fresh.syncedAt,
-      stale: fresh.stale,
+      syncedAt: undefined,
+      stale: true,
       serviceFound: svc !== undefined,
     };
     if (svc?.healthCheckNodePort !== undefined) view.healthCheckNodePort = svc.healthCheckNodePort;
     if (arp) view.arp = arp;
-    return view;
+    return { view, relevant, version: viewVersion(view), backends: backendIndex(endpoints, key.split('/')[0]!) };
   }
 
-  contextFor(target: TargetConfig): AttemptClusterContext | undefined {
-    const view = this.viewFor(target);
-    return view && contextFromView(view, this.o.clock.now());
-  }
-
-  backendNode(target: TargetConfig, identity: string): string | undefined {
+  /** Node names first, then pod names (bare or namespace/name), then pod IPs. */
+  private nodeOf(p: Placement | undefined, identity: string): string | undefined {
     const id = identity.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
     if (!id) return undefined;
-    const key = this.serviceKeyFor(target);
-    const endpoints = key ? endpointsFromSlices(this.slices.byIndex(key)) : [];
-    if (this.nodes.get(id) || endpoints.some((e) => e.node === id)) return id;
-    const ns = key?.split('/')[0];
-    const byPod = endpoints.find((e) => e.pod !== undefined && (e.pod === id || `${ns}/${e.pod}` === id));
-    if (byPod) return byPod.node;
-    return endpoints.find((e) => e.addresses.some((a) => a.toLowerCase() === id))?.node;
+    if (this.nodes.get(id)) return id;
+    return p?.backends.get(id);
   }
 
   /** The Service behind a target: `service: ns/name`, else the one LoadBalancer Service whose ingress IP is the address. */

@@ -1,8 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { TargetConfig } from '../config/targets.js';
-import type { AttemptClusterContext } from '../history/attempt.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
-import type { ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
+import type { ClusterSnapshot, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
 
 /**
  * The source when `kubernetes` is not configured: no per-attempt context, no discovery, no backend mapping.
@@ -22,12 +21,9 @@ export class NoClusterSource implements ManagedClusterSource {
     return { announcer: { node: target.announcerNode, source: 'config' }, endpoints: [], endpointsPerNode: {}, stale: false };
   }
 
-  contextFor(_target: TargetConfig): AttemptClusterContext | undefined {
-    return undefined;
-  }
-
-  backendNode(_target: TargetConfig, _identity: string): string | undefined {
-    return undefined;
+  /** A pinned announcer only: no context is recorded on attempts, no backend is mapped to a node. */
+  snapshot(target: TargetConfig): ClusterSnapshot {
+    return { view: this.viewFor(target), nodeOf: () => undefined };
   }
 
   discoveredTargets(): TargetConfig[] {

@@ -3,8 +3,14 @@ export class IndexedStore<T> {
   private readonly items = new Map<string, T>();
   private readonly index = new Map<string, Map<string, T>>();
   private readonly indexKeys = new Map<string, string[]>();
+  private gen = 0;
 
   constructor(private readonly indexBy?: (item: T) => string[]) {}
+
+  /** Changes on every write: lets callers cache what they derive from the store. */
+  get generation(): number {
+    return this.gen;
+  }
 
   get size(): number {
     return this.items.size;
@@ -24,6 +30,7 @@ export class IndexedStore<T> {
   }
 
   set(key: string, item: T): void {
+    this.gen++;
     this.delete(key);
     this.items.set(key, item);
     if (!this.indexBy) return;
@@ -38,6 +45,7 @@ export class IndexedStore<T> {
 
   delete(key: string): void {
     if (!this.items.delete(key)) return;
+    this.gen++;
     for (const k of this.indexKeys.get(key) ?? []) {
       const m = this.index.get(k);
       m?.delete(key);
@@ -52,6 +60,7 @@ export class IndexedStore<T> {
   }
 
   clear(): void {
+    this.gen++;
     this.items.clear();
     this.index.clear();
     this.indexKeys.clear();

@@ -41,6 +41,19 @@ export interface TargetClusterView {
   arp?: ArpEvidence;
 }
 
+/**
+ * One target's cluster side at one moment: the view, the context an attempt records, and the backend-to-node map, all
+ * from the same placement. Derived data is cached per placement, so asking for it on every attempt is cheap.
+ */
+export interface ClusterSnapshot {
+  /** Undefined when nothing links the target to the cluster (no Service, no pinned announcer, no ARP evidence). */
+  readonly view?: TargetClusterView;
+  /** Recorded on the attempt; undefined when no cluster metadata is configured. */
+  readonly context?: AttemptClusterContext;
+  /** Maps a backend identity (node name, pod name or pod IP) to its node. */
+  nodeOf(identity: string): string | undefined;
+}
+
 /** A change of the MACs answering for a VIP (failover, or several MACs at once: split brain). */
 export interface MacChange {
   /** Epoch ms when the change was seen. */
@@ -80,10 +93,8 @@ export interface ResourceStatus {
 export interface ClusterSource {
   start(signal: AbortSignal): Promise<void>;
   viewFor(target: TargetConfig): TargetClusterView | undefined;
-  /** The per-attempt snapshot recorded on each attempt. */
-  contextFor(target: TargetConfig): AttemptClusterContext | undefined;
-  /** Maps a backend identity (node name, pod name or pod IP) to its node. */
-  backendNode(target: TargetConfig, identity: string): string | undefined;
+  /** What the cluster says about a target now: asked once per attempt. */
+  snapshot(target: TargetConfig): ClusterSnapshot;
   /** Targets discovered from annotated LoadBalancer Services (empty when discovery is off). */
   discoveredTargets(): TargetConfig[];
   /** Called whenever discovered targets change. */

@@ -76,7 +76,7 @@ export function viewVersion(view: Pick<TargetClusterView, 'announcer' | 'endpoin
 }
 
 /** The snapshot recorded on an attempt. */
-export function contextFromView(view: TargetClusterView, now: number): AttemptClusterContext {
+export function contextFromView(view: TargetClusterView, now: number, version = viewVersion(view)): AttemptClusterContext {
   return {
     announcerNode: view.announcer?.node,
     announcerSource: view.announcer?.source,
@@ -84,7 +84,7 @@ export function contextFromView(view: TargetClusterView, now: number): AttemptCl
     externalTrafficPolicy: view.externalTrafficPolicy,
     metadataAgeMs: view.syncedAt === undefined ? undefined : Math.max(0, now - view.syncedAt),
     stale: view.stale,
-    viewVersion: viewVersion(view),
+    viewVersion: version,
   };
 }
 

@@ -1,8 +1,8 @@
 import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
 import type { TargetConfig } from '../config/targets.js';
 import type { TargetClusterView } from '../cluster/types.js';
-import type { Attempt, NodeHow } from '../history/attempt.js';
-import type { IncidentKind } from '../incidents/types.js';
+import type { Attempt } from '../history/attempt.js';
+import type { IncidentKind } from '../lib/incident-kinds.js';
 
 export type Verdict = IncidentKind | 'healthy' | 'insufficient_data';
 
@@ -74,8 +74,4 @@ export interface Diagnosis {
   lastSeq: number;
 }
 
-export interface FailureAttribution {
-  /** A node name, 'ambiguous' (several remain) or 'unknown' (no cluster view). */
-  node: string;
-  how: NodeHow;
-}
+export type { FailureAttribution } from '../history/attempt.js';

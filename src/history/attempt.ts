@@ -3,35 +3,54 @@ import type { ProbeResult } from '../probe/types.js';
 /** How a node label on an attempt was obtained. */
 export type NodeHow = 'observed' | 'inferred';
 
-/** The cluster view an attempt was made under (filled when cluster metadata is configured). */
-export interface AttemptClusterContext {
-  announcerNode?: string;
-  announcerSource?: 'servicel2status' | 'event' | 'arp' | 'config';
-  /** Ready endpoints per node. */
-  endpointsPerNode: Record<string, number>;
-  externalTrafficPolicy?: 'Cluster' | 'Local';
-  /** Milliseconds since the view was last confirmed by the API; undefined when never synced. */
-  metadataAgeMs?: number;
-  /** True when the metadata is older than allowed or the API is unreachable. */
-  stale: boolean;
-  /** Changes whenever announcer or endpoint placement changes; lets diagnosis spot a moving view. */
-  viewVersion: string;
+/** The node a failed attempt is attributed to (the diagnosis's output for that attempt). */
+export interface FailureAttribution {
+  /** A node name, 'ambiguous' (several remain) or 'unknown' (no cluster view). */
+  readonly node: string;
+  readonly how: NodeHow;
 }
 
-/** One probe attempt as recorded in history. */
-export interface Attempt extends ProbeResult {
-  seq: number;
-  target: string;
+/** The cluster view an attempt was made under (filled when cluster metadata is configured). */
+export interface AttemptClusterContext {
+  readonly announcerNode?: string;
+  readonly announcerSource?: 'servicel2status' | 'event' | 'arp' | 'config';
+  /** Ready endpoints per node. */
+  readonly endpointsPerNode: Readonly<Record<string, number>>;
+  readonly externalTrafficPolicy?: 'Cluster' | 'Local';
+  /** Milliseconds since the view was last confirmed by the API; undefined when never synced. */
+  readonly metadataAgeMs?: number;
+  /** True when the metadata is older than allowed or the API is unreachable. */
+  readonly stale: boolean;
+  /** Changes whenever announcer or endpoint placement changes; lets diagnosis spot a moving view. */
+  readonly viewVersion: string;
+}
+
+/** What the scheduler knows about an attempt besides the prober's result. */
+export interface AttemptMeta {
+  readonly seq: number;
+  readonly target: string;
   /** Epoch ms when the attempt started. */
-  startedAt: number;
+  readonly startedAt: number;
   /** The probe's own event loop stalled during the attempt: never blame the network for it. */
-  stalled: boolean;
+  readonly stalled: boolean;
   /** Made during an adaptive burst. */
-  burst: boolean;
-  cluster?: AttemptClusterContext;
+  readonly burst: boolean;
+  readonly cluster?: AttemptClusterContext;
   /** Node of the backend that served a success, mapped from `backend` through EndpointSlices. */
-  backendNode?: string;
-  /** Node label for a failure: a node name, 'ambiguous' or 'unknown', and how it was obtained. */
-  node?: string;
-  nodeHow?: NodeHow;
+  readonly backendNode?: string;
+}
+
+/**
+ * One probe attempt as recorded in history: the prober's result plus what the scheduler knew, built once by
+ * `makeAttempt` and never changed afterwards. The node a failure is blamed on is not part of it: that is the
+ * diagnosis's output, kept beside the attempt by its history.
+ */
+export type Attempt = Readonly<ProbeResult> & AttemptMeta;
+
+/** The only place an attempt record is built. */
+export function makeAttempt(result: ProbeResult, meta: AttemptMeta): Attempt {
+  const a: ProbeResult & { -readonly [K in keyof AttemptMeta]: AttemptMeta[K] } = { ...result, seq: meta.seq, target: meta.target, startedAt: meta.startedAt, stalled: meta.stalled, burst: meta.burst };
+  if (meta.cluster) a.cluster = meta.cluster;
+  if (meta.backendNode !== undefined) a.backendNode = meta.backendNode;
+  return Object.freeze(a);
 }

@@ -1,11 +1,17 @@
-import type { Attempt } from './attempt.js';
+import type { Attempt, FailureAttribution } from './attempt.js';
+import { NodeTally, type NodeCounts } from './node-tally.js';
 import { Ring } from './ring.js';
 import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from './windows.js';
 
-/** Per-target memory of recent attempts: a bounded ring plus bucketed failure windows. */
+/**
+ * Per-target memory of recent attempts: a bounded ring plus bucketed failure windows. Beside each failed attempt it
+ * keeps the node the diagnosis attributed it to (the attempt itself never changes), and per-node counts of what it holds.
+ */
 export class TargetHistory {
   private readonly ring: Ring<Attempt>;
   private readonly windows = new FailureWindows();
+  private readonly attributions = new Map<number, FailureAttribution>();
+  private readonly nodes = new NodeTally();
   private seq = 0;
 
   constructor(readonly target: string, capacity: number) {
@@ -21,9 +27,28 @@ export class TargetHistory {
   }
 
   record(a: Attempt): void {
-    this.ring.push(a);
+    const evicted = this.ring.push(a);
+    if (evicted) this.forget(evicted);
+    if (a.ok && a.backendNode !== undefined) this.nodes.addSuccess(a.backendNode);
     // An attempt vipwatch could not make itself (probe_error) is not the target's failure: kept out of the ratios.
     if (a.ok || a.reason !== 'probe_error') this.windows.record(a.startedAt, a.ok);
+  }
+
+  /** Records the node a held failed attempt is attributed to (once per attempt: later calls are ignored). */
+  attribute(seq: number, at: FailureAttribution): void {
+    if (this.attributions.has(seq) || !this.holds(seq)) return;
+    this.attributions.set(seq, at);
+    this.nodes.addFailure(at.node);
+  }
+
+  /** The node a failed attempt was attributed to when it was diagnosed, while the attempt is held. */
+  attributionOf(seq: number): FailureAttribution | undefined {
+    return this.attributions.get(seq);
+  }
+
+  /** Successes per serving node and failures per attributed node, over the attempts held. */
+  nodeCounts(endpointsPerNode: Readonly<Record<string, number>> | undefined): Record<string, NodeCounts> {
+    return this.nodes.counts(endpointsPerNode);
   }
 
   last(): Attempt | undefined {
@@ -49,5 +74,18 @@ export class TargetHistory {
     const out = {} as Record<WindowName, WindowStats>;
     for (const w of Object.keys(WINDOWS) as WindowName[]) out[w] = this.windows.stats(w, now);
     return out;
+  }
+
+  private holds(seq: number): boolean {
+    const last = this.ring.last();
+    return last !== undefined && seq <= last.seq && seq > last.seq - this.ring.size;
+  }
+
+  private forget(a: Attempt): void {
+    if (a.ok && a.backendNode !== undefined) this.nodes.addSuccess(a.backendNode, -1);
+    const at = this.attributions.get(a.seq);
+    if (!at) return;
+    this.attributions.delete(a.seq);
+    this.nodes.addFailure(at.node, -1);
   }
 }

@@ -9,10 +9,13 @@ export class Ring<T> {
     this.items = new Array(capacity);
   }
 
-  push(item: T): void {
+  /** Adds an entry; returns the one it overwrote, if the ring was full. */
+  push(item: T): T | undefined {
+    const evicted = this.count === this.capacity ? this.items[this.head] : undefined;
     this.items[this.head] = item;
     this.head = (this.head + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
+    return evicted;
   }
 
   get size(): number {

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { TargetConfig } from '../config/targets.js';
-import type { Attempt } from '../history/attempt.js';
+import type { Attempt, FailureAttribution } from '../history/attempt.js';
 import type { TargetHistory } from '../history/history.js';
 import { WINDOWS, type WindowName } from '../history/windows.js';
 import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
@@ -73,8 +73,11 @@ export class ProbeMetrics {
     new Gauge({ name: 'vipwatch_build_info', help: 'Build information; always 1.', labelNames: ['version', 'nodejs'], registers }).labels(version, process.version).set(1);
   }
 
-  /** Records one attempt: the hot path, a handful of field updates on cached cells. */
-  record(a: Attempt, t: TargetConfig): void {
+  /**
+   * Records one attempt with the node its failure is attributed to (the diagnosis's output for it; undefined for a
+   * success or a probe_error): the hot path, a handful of field updates on cached cells.
+   */
+  record(a: Attempt, t: TargetConfig, at: FailureAttribution | undefined): void {
     const c = this.children(t);
     (a.ok ? c.ok : a.reason === 'probe_error' ? c.probeError : c.fail).value++;
     const tm = a.timings;
@@ -82,7 +85,7 @@ export class ProbeMetrics {
     if (tm.tlsMs !== undefined) c.tls.observe(tm.tlsMs / 1000);
     if (tm.firstByteMs !== undefined) c.firstByte.observe(tm.firstByteMs / 1000);
     c.total.observe(tm.totalMs / 1000);
-    if (!a.ok) this.failures.cell(t.name, a.reason ?? 'unknown', a.node ?? 'unknown').value++;
+    if (!a.ok) this.failures.cell(t.name, a.reason ?? 'unknown', at?.node ?? 'unknown').value++;
     if (a.synRetransmit) this.synRetransmits.cell(t.name).value++;
     if (a.stalled) this.stalled.cell(t.name).value++;
     if (a.ok && a.backendNode) this.backendSuccesses.cell(t.name, a.backendNode).value++;

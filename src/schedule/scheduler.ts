@@ -1,6 +1,6 @@
-import type { ClusterSource } from '../cluster/types.js';
+import type { ClusterSnapshot, ClusterSource } from '../cluster/types.js';
 import type { TargetConfig } from '../config/targets.js';
-import type { Attempt } from '../history/attempt.js';
+import { makeAttempt, type Attempt } from '../history/attempt.js';
 import { TargetHistory } from '../history/history.js';
 import { DeadlineError, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
@@ -19,8 +19,11 @@ export interface SchedulerOptions {
   cluster?: ClusterSource;
   /** Capacity of a target's attempt ring (a number, or per target). */
   historySize: number | ((t: TargetConfig) => number);
-  /** Called once per finished attempt, after it is recorded in the target's history. */
-  onAttempt(attempt: Attempt, target: TargetConfig): void;
+  /**
+   * Called once per finished attempt, after it is recorded in the target's history, with the cluster snapshot taken
+   * when the attempt started (the one its context and backend node come from).
+   */
+  onAttempt(attempt: Attempt, target: TargetConfig, history: TargetHistory, snapshot: ClusterSnapshot | undefined): void;
   /** Called when a scheduled attempt is skipped because the previous one still runs. */
   onSkip?(target: TargetConfig): void;
   /**
@@ -272,7 +275,8 @@ export class Scheduler {
     const prober = this.opts.probers[target.protocol];
     const startedAt = clock.now();
     const startMono = clock.monotonic();
-    const context = cluster?.contextFor(target);
+    // One question to the cluster per attempt: context, backend map and view come from the same placement.
+    const snapshot = cluster?.snapshot(target);
     // One controller per attempt: the deadline timer and stop()/removal both abort it.
     const ac = new AbortController();
     const deadline = clock.setTimeout(() => ac.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
@@ -282,20 +286,20 @@ export class Scheduler {
       .then(
         (result) => {
           if (this.loops.get(target.name) !== loop || !this.started) return;
-          // The prober hands over a fresh object: it becomes the attempt without a copy.
-          const attempt = result as Attempt;
           let recorded = false;
           try {
-            attempt.seq = loop.history.nextSeq();
-            attempt.target = target.name;
-            attempt.startedAt = startedAt;
-            attempt.stalled = selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false;
-            attempt.burst = burst;
-            if (context) attempt.cluster = context;
-            if (result.ok && result.backend && cluster) attempt.backendNode = cluster.backendNode(target, result.backend);
+            const attempt = makeAttempt(result, {
+              seq: loop.history.nextSeq(),
+              target: target.name,
+              startedAt,
+              stalled: selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false,
+              burst,
+              cluster: snapshot?.context,
+              backendNode: result.ok && result.backend ? snapshot?.nodeOf(result.backend) : undefined,
+            });
             loop.history.record(attempt);
             recorded = true;
-            this.opts.onAttempt(attempt, target);
+            this.opts.onAttempt(attempt, target, loop.history, snapshot);
           } catch (err) {
             // What failed is vipwatch's own handling of the attempt (cluster lookup, history, diagnosis, metrics, logs),
             // never the prober: say which, and keep the process and the loop running.

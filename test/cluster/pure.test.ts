@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArpTable } from '../../src/cluster/arp.js';
 import { Backoff } from '../../src/lib/backoff.js';
 import { discoverTargets } from '../../src/cluster/discovery.js';
-import { matchesLabels, parseLabelSelector } from '../../src/cluster/label-selector.js';
+import { matchesLabels, parseLabelSelector } from '../../src/lib/label-selector.js';
 import { parseEndpointSlice, parseEvent, parseL2Status, parseService, type EventObj, type L2StatusObj } from '../../src/cluster/objects.js';
 import { endpointsFromSlices, endpointsPerNode, resolveAnnouncer, viewVersion } from '../../src/cluster/view.js';
 import { FIXTURES } from './helpers.js';

@@ -79,7 +79,7 @@ describe('cluster view of a target', () => {
     expect(view.endpoints.map((e) => [e.pod, e.node, e.ready])).toEqual([
       ['web-7c9d-1', 'node-1', true], ['web-7c9d-2', 'node-2', true], ['web-7c9d-3', 'node-3', true], // nil ready means ready
     ]);
-    const ctx = s.source.contextFor(WEB)!;
+    const ctx = s.source.snapshot(WEB).context!;
     expect(ctx).toEqual({
       announcerNode: 'node-1', announcerSource: 'servicel2status', endpointsPerNode: { 'node-1': 1, 'node-2': 1, 'node-3': 1 },
       externalTrafficPolicy: 'Cluster', metadataAgeMs: 0, stale: false, viewVersion: expect.stringMatching(/^[0-9a-f]{12}$/),
@@ -101,44 +101,72 @@ describe('cluster view of a target', () => {
     const s = await setup();
     expect(s.source.viewFor(PINNED)).toMatchObject({ announcer: { node: 'node-9', source: 'config' }, endpoints: [] });
     expect(s.source.viewFor(LOOSE)).toBeUndefined();
-    expect(s.source.contextFor(LOOSE)).toBeUndefined();
+    expect(s.source.snapshot(LOOSE).context).toBeUndefined();
     const missing = target({ name: 'gone', address: '192.0.2.202', port: 80, service: 'default/nope' });
     expect(s.source.viewFor(missing)).toMatchObject({ service: 'default/nope', serviceFound: false, endpointsPerNode: {}, stale: false });
   });
 
   it('maps a backend identity (node name, pod name, namespace/pod, pod IP) to its node through the EndpointSlices', async () => {
     const s = await setup();
-    expect(s.source.backendNode(WEB, 'node-2')).toBe('node-2');
-    expect(s.source.backendNode(WEB, 'web-7c9d-3')).toBe('node-3');
-    expect(s.source.backendNode(WEB, 'default/web-7c9d-1')).toBe('node-1');
-    expect(s.source.backendNode(WEB, ' 10.244.2.4 ')).toBe('node-2');
-    expect(s.source.backendNode(API, '10.244.3.9')).toBe('node-3');
-    expect(s.source.backendNode(WEB, 'api-5f6b-1')).toBeUndefined(); // another Service's pod
-    expect(s.source.backendNode(WEB, 'stranger')).toBeUndefined();
-    expect(s.source.backendNode(LOOSE, '10.244.2.4')).toBeUndefined();
+    expect(s.source.snapshot(WEB).nodeOf('node-2')).toBe('node-2');
+    expect(s.source.snapshot(WEB).nodeOf('web-7c9d-3')).toBe('node-3');
+    expect(s.source.snapshot(WEB).nodeOf('default/web-7c9d-1')).toBe('node-1');
+    expect(s.source.snapshot(WEB).nodeOf(' 10.244.2.4 ')).toBe('node-2');
+    expect(s.source.snapshot(API).nodeOf('10.244.3.9')).toBe('node-3');
+    expect(s.source.snapshot(WEB).nodeOf('api-5f6b-1')).toBeUndefined(); // another Service's pod
+    expect(s.source.snapshot(WEB).nodeOf('stranger')).toBeUndefined();
+    expect(s.source.snapshot(LOOSE).nodeOf('10.244.2.4')).toBeUndefined();
   });
 
   it('viewVersion changes when the announcer or the placement changes, and only then', async () => {
     const s = await setup();
     await ioUntil(watching(s), 'watches open');
-    const v0 = s.source.contextFor(WEB)!.viewVersion;
+    const v0 = s.source.snapshot(WEB).context!.viewVersion;
     await s.clock.advance(1);
     s.api.apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1', labels: { touched: 'yes' } }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.11' }] } });
     await ioUntil(() => s.source.resources().find((r) => r.resource === 'nodes')!.lastSyncAt === START + 1, 'node event applied');
-    expect(s.source.contextFor(WEB)!.viewVersion).toBe(v0);
+    expect(s.source.snapshot(WEB).context!.viewVersion).toBe(v0);
 
     const slice = fixtureObjects().find((o) => o.metadata.name === 'web-abc')!;
     (slice.endpoints as { conditions: Record<string, boolean> }[])[2]!.conditions = { ready: false, serving: false, terminating: true };
     s.api.apply(slice);
     await ioUntil(() => s.source.viewFor(WEB)!.endpointsPerNode['node-3'] === 0, 'endpoint unready');
-    const v1 = s.source.contextFor(WEB)!.viewVersion;
+    const v1 = s.source.snapshot(WEB).context!.viewVersion;
     expect(v1).not.toBe(v0);
 
     s.api.remove('ServiceL2Status', 'metallb-system', 'l2-r8jwb');
     s.api.apply({ apiVersion: 'metallb.io/v1beta1', kind: 'ServiceL2Status', metadata: { name: 'l2-x7k2p', namespace: 'metallb-system', creationTimestamp: '2026-01-01T00:09:00Z', labels: { 'metallb.io/node': 'node-2', 'metallb.io/service-name': 'web', 'metallb.io/service-namespace': 'default' } }, status: { node: 'node-2', serviceName: 'web', serviceNamespace: 'default' } });
     await ioUntil(() => s.source.viewFor(WEB)!.announcer?.node === 'node-2', 'announcer moved');
-    expect(s.source.contextFor(WEB)!.viewVersion).not.toBe(v1);
+    expect(s.source.snapshot(WEB).context!.viewVersion).not.toBe(v1);
     expect(s.source.viewFor(WEB)!.announcer).toEqual({ node: 'node-2', source: 'servicel2status', since: Date.parse('2026-01-01T00:09:00Z') });
+  });
+});
+
+describe('the per-attempt snapshot', () => {
+  it('comes from a placement cached until a store it reads changes; freshness is still read per call', async () => {
+    const s = await setup();
+    await ioUntil(watching(s), 'watches open');
+    const a = s.source.snapshot(WEB);
+    const b = s.source.snapshot(WEB);
+    // The same cached endpoints, version and backend index; not rebuilt from the slices per attempt.
+    expect(b.view!.endpoints).toBe(a.view!.endpoints);
+    expect(b.context!.viewVersion).toBe(a.context!.viewVersion);
+    expect(a.nodeOf('web-7c9d-3')).toBe('node-3');
+    await s.clock.advance(5_000);
+    expect(s.source.snapshot(WEB).context!.metadataAgeMs).toBe(5_000);
+    expect(s.source.snapshot(WEB).view!.endpoints).toBe(a.view!.endpoints);
+
+    // The pod web-7c9d-3 moves to node-2: the next snapshot has a new placement, version and backend map.
+    const slice = fixtureObjects().find((o) => o.metadata.name === 'web-abc')!;
+    (slice.endpoints as { nodeName: string }[])[2]!.nodeName = 'node-2';
+    s.api.apply(slice);
+    await ioUntil(() => s.source.snapshot(WEB).nodeOf('web-7c9d-3') === 'node-2', 'pod moved');
+    const c = s.source.snapshot(WEB);
+    expect(c.view!.endpoints).not.toBe(a.view!.endpoints);
+    expect(c.view!.endpointsPerNode).toEqual({ 'node-1': 1, 'node-2': 2 });
+    expect(c.context!.viewVersion).not.toBe(a.context!.viewVersion);
+    // The snapshot taken before the change keeps answering for its own placement (what its attempt was made under).
+    expect(a.nodeOf('web-7c9d-3')).toBe('node-3');
   });
 });
 
@@ -263,17 +291,17 @@ describe('degradation and recovery', () => {
     const s = await setup({ backoff: { initialMs: 1000, maxMs: 8000 } });
     await ioUntil(watching(s), 'watches open');
     await s.api.stop();
-    await stepUntil(s.clock, () => s.source.contextFor(WEB)!.stale, { what: 'stale' });
+    await stepUntil(s.clock, () => s.source.snapshot(WEB).context!.stale, { what: 'stale' });
     await s.clock.advance(30_000);
-    const ctx = s.source.contextFor(WEB)!;
+    const ctx = s.source.snapshot(WEB).context!;
     expect(ctx).toMatchObject({ stale: true, announcerNode: 'node-1', endpointsPerNode: { 'node-1': 1, 'node-2': 1, 'node-3': 1 } });
     expect(ctx.metadataAgeMs).toBeGreaterThanOrEqual(30_000);
     expect(await s.registry.metrics()).toContain('vipwatch_kube_up{resource="services"} 0');
     await s.api.start();
-    const ms = await stepUntil(s.clock, () => !s.source.contextFor(WEB)!.stale && s.source.resources().every((r) => r.state === 'synced'), { what: 'recovered' });
+    const ms = await stepUntil(s.clock, () => !s.source.snapshot(WEB).context!.stale && s.source.resources().every((r) => r.state === 'synced'), { what: 'recovered' });
     expect(ms).toBeLessThanOrEqual(8000);
     // Each resource re-confirmed when its own retry came due, all within the cap.
-    expect(s.source.contextFor(WEB)!.metadataAgeMs).toBeLessThanOrEqual(ms);
+    expect(s.source.snapshot(WEB).context!.metadataAgeMs).toBeLessThanOrEqual(ms);
   });
 
   it('410 for every resource at once: all relist, nothing goes missing', async () => {
@@ -291,9 +319,9 @@ describe('degradation and recovery', () => {
     s.api.stall();
     await s.clock.advance(21_000);
     expect(s.source.resources().every((r) => r.state === 'synced')).toBe(true);
-    expect(s.source.contextFor(WEB)!.stale).toBe(false);
+    expect(s.source.snapshot(WEB).context!.stale).toBe(false);
     await s.clock.advance(1);
-    expect(s.source.contextFor(WEB)).toMatchObject({ stale: true, metadataAgeMs: 21_001 });
+    expect(s.source.snapshot(WEB).context).toMatchObject({ stale: true, metadataAgeMs: 21_001 });
     await s.clock.advance(20_000 + WATCH_GRACE_MS - 21_001 - 1);
     expect(s.source.resources().every((r) => r.state === 'synced')).toBe(true);
     await s.clock.advance(1);
@@ -307,7 +335,7 @@ describe('degradation and recovery', () => {
     expect(s.source.viewFor(API)).toBeUndefined(); // no Services known, so no ingress IP to link by
     const t = await setup({}, { before: (api) => (api.tokens = new Set(['required'])) });
     expect(t.source.resources().map((r) => r.state)).toEqual(['failing', 'failing', 'failing', 'failing', 'failing']);
-    expect(t.source.contextFor(WEB)).toMatchObject({ stale: true, metadataAgeMs: undefined, endpointsPerNode: {} });
+    expect(t.source.snapshot(WEB).context).toMatchObject({ stale: true, metadataAgeMs: undefined, endpointsPerNode: {} });
     expect(t.logs.filter((l) => l.level === 'warn').every((l) => l.code === 'VIPWATCH_KUBE_UNAUTHORIZED')).toBe(true);
   });
 });
@@ -317,10 +345,10 @@ describe('createClusterSource', () => {
     const registry = new Registry();
     const source = createClusterSource({ config: kubeConfig({ enabled: false }), defaults: { intervalMs: 2000, timeoutMs: 1000 }, staticTargets: [WEB, PINNED], registry });
     await source.start(new AbortController().signal);
-    expect(source.contextFor(WEB)).toBeUndefined();
+    expect(source.snapshot(WEB).context).toBeUndefined();
     expect(source.viewFor(WEB)).toBeUndefined();
     expect(source.viewFor(PINNED)!.announcer).toEqual({ node: 'node-9', source: 'config' });
-    expect(source.backendNode(WEB, 'node-1')).toBeUndefined();
+    expect(source.snapshot(WEB).nodeOf('node-1')).toBeUndefined();
     expect(source.discoveredTargets()).toEqual([]);
     const text = await registry.metrics();
     expect(text).toContain('vipwatch_target_info{target="web",address="192.0.2.127",port="80",service="default/web"} 1');

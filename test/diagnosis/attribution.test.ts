@@ -23,10 +23,8 @@ describe('attributeFailure', () => {
 
   it('maps a named backend (pod name or pod IP) through the view', () => {
     const [a, b] = new Stream({ cluster: null }).add('HH').attempts;
-    a!.backend = 'web-2';
-    b!.backend = '10.244.1.3';
-    expect(attributeFailure(a!, undefined, view)).toEqual({ node: 'node-2', how: 'observed' });
-    expect(attributeFailure(b!, undefined, view)).toEqual({ node: 'node-1', how: 'observed' });
+    expect(attributeFailure({ ...a!, backend: 'web-2' }, undefined, view)).toEqual({ node: 'node-2', how: 'observed' });
+    expect(attributeFailure({ ...b!, backend: '10.244.1.3' }, undefined, view)).toEqual({ node: 'node-1', how: 'observed' });
     expect(backendNodeFromView('node-1', view)).toBe('node-1');
     expect(backendNodeFromView('nobody', view)).toBeUndefined();
   });

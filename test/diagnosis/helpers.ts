@@ -54,7 +54,7 @@ export class Stream {
   private make(ch: string): Attempt {
     const seq = ++this.seq;
     const timeoutMs = this.opts.timeoutMs ?? 2000;
-    const a: Attempt = { seq, target: 'web', startedAt: T0 + (seq - 1) * STEP, ok: true, stalled: false, burst: false, synRetransmit: false, timings: { connectMs: 1, totalMs: 3 } };
+    const a: { -readonly [K in keyof Attempt]: Attempt[K] } = { seq, target: 'web', startedAt: T0 + (seq - 1) * STEP, ok: true, stalled: false, burst: false, synRetransmit: false, timings: { connectMs: 1, totalMs: 3 } };
     const cluster = this.opts.cluster === undefined ? context() : this.opts.cluster;
     if (cluster) a.cluster = cluster;
     const fail = (reason: Attempt['reason'], totalMs = 1): Attempt => Object.assign(a, { ok: false, reason, timings: { totalMs } });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { ClusterSource, TargetClusterView } from '../../src/cluster/types.js';
-import { DiagnosisRunner } from '../../src/diagnosis/runner.js';
+import { DiagnosisEngine } from '../../src/diagnosis/engine.js';
 import { TargetHistory } from '../../src/history/history.js';
 import { FakeClock } from '../../src/lib/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
@@ -76,31 +76,19 @@ describe('probe_error attempts in the diagnosis', () => {
     expect(b.plan({ target: 'web', attempt: new Stream().add('X').attempts[0]!, now: T0 })).toBeDefined();
   });
 
-  it('the runner neither labels a probe_error with a node nor asks for a burst, while a real failure gets both', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vipwatch-pe-'));
-    const clock = new FakeClock(T0);
-    const bursts: string[] = [];
+  it('the engine neither attributes a probe_error to a node nor asks for a burst, while a real failure gets both', () => {
     const view: TargetClusterView = { endpoints: [], endpointsPerNode: { 'node-1': 1 }, stale: false };
-    const cluster = { viewFor: () => view } as unknown as ClusterSource;
-    const runner = new DiagnosisRunner({
-      config: { ...DIAGNOSIS_DEFAULTS }, dir, clock, logger: silentLogger, registry: new Registry(), cluster,
-      notify: async () => {}, requestBurst: (name, req) => (bursts.push(name), req.count),
-    });
-    try {
-      const history = new TargetHistory('web', 64);
-      const pe = withProbeErrors(new Stream({ cluster: null }).add('X')).attempts[0]!;
-      history.record(pe);
-      runner.onAttempt(pe, web, history);
-      expect(pe.node).toBeUndefined();
-      expect(bursts).toEqual([]);
-      const real = new Stream({ cluster: null }).add('X').attempts[0]!;
-      history.record(real);
-      runner.onAttempt(real, web, history);
-      expect(real.node).toBe('node-1'); // the only node with endpoints
-      expect(bursts).toEqual(['web']);
-    } finally {
-      await runner.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
+    const engine = new DiagnosisEngine({ ...DIAGNOSIS_DEFAULTS });
+    const history = new TargetHistory('web', 64);
+    const pe = withProbeErrors(new Stream({ cluster: null }).add('X')).attempts[0]!;
+    history.record(pe);
+    const first = engine.step({ attempt: pe, target: web, history, view, now: pe.startedAt + 1, incidentOpen: false });
+    expect(first.attribution).toBeUndefined();
+    expect(first.burst).toBeUndefined();
+    const real = new Stream({ cluster: null }).add('X').attempts[0]!;
+    history.record(real);
+    const second = engine.step({ attempt: real, target: web, history, view, now: real.startedAt + 1, incidentOpen: false });
+    expect(second.attribution).toEqual({ node: 'node-1', how: 'inferred' }); // the only node with endpoints
+    expect(second.burst).toBeDefined();
   });
 });

@@ -94,7 +94,7 @@ describe('probe_error in the per-target metrics and failure windows', () => {
     for (let i = 0; i < 20; i++) {
       const a = attempt('web', T0 + i * 1000, i % 2 ? 'EMFILE' : undefined);
       history.record(a);
-      metrics.record(a, t);
+      metrics.record(a, t, undefined);
     }
     const text = await registry.metrics();
     expect(text).toContain('vipwatch_probe_attempts_total{target="web",protocol="tcp",result="success"} 10');

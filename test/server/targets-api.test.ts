@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { FakeClock } from '../../src/lib/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
+import { targetJson } from '../../src/server/targets-api.js';
 import type { Prober } from '../../src/probe/types.js';
 
 const N = 2000;
@@ -91,11 +92,13 @@ describe(`/api/v1/targets with ${N} targets`, () => {
         const a: Attempt = {
           seq: h.nextSeq(), target: `t${i}`, startedAt: t0 + k * 1000, ok, stalled: false, burst: false, synRetransmit: false,
           timings: ok ? { connectMs: 0.412, firstByteMs: 1.3, totalMs: 1.9 } : { totalMs: 1000 }, sourcePort: 40_000 + k, remoteAddress: '192.0.2.1',
-          ...(ok ? { httpStatus: 200, backend: `web-${k % 3}-5d8f7c9b4-x2x7k`, backendNode: `node-${k % 3}` } : { reason: 'connect_timeout' as const, detail: 'no SYN-ACK within 1000ms', errorCode: 'VIPWATCH_DEADLINE', node: 'ambiguous', nodeHow: 'inferred' as const }),
+          ...(ok ? { httpStatus: 200, backend: `web-${k % 3}-5d8f7c9b4-x2x7k`, backendNode: `node-${k % 3}` } : { reason: 'connect_timeout' as const, detail: 'no SYN-ACK within 1000ms', errorCode: 'VIPWATCH_DEADLINE' }),
           cluster: { announcerNode: 'node-1', announcerSource: 'servicel2status', endpointsPerNode: { 'node-0': 1, 'node-1': 1, 'node-2': 1 }, externalTrafficPolicy: 'Cluster', metadataAgeMs: 1200, stale: false, viewVersion: 'v1' },
         };
         h.record(a);
-        app.metrics.record(a, tc);
+        const at = ok ? undefined : { node: 'ambiguous', how: 'inferred' as const };
+        if (at) h.attribute(a.seq, at);
+        app.metrics.record(a, tc, at);
       }
     }
   }, 120_000);
@@ -116,7 +119,8 @@ describe(`/api/v1/targets with ${N} targets`, () => {
     });
     // What building it in one piece costs (the former route), for the record; the stream must not block like this.
     const s0 = performance.now();
-    const whole = JSON.stringify({ targets: app.targetsJson() }, null, 2);
+    const now = app.clock.now();
+    const whole = JSON.stringify({ targets: app.scheduler.targets().map((t) => targetJson(app.targetsApi, t, now)) }, null, 2);
     const wholeMs = performance.now() - s0;
     console.log(JSON.stringify({ targets: N, bytes: r.bytes, streamedMs: Math.round(tookMs), maxHeldCpuMs: Math.round(hold.maxHeldCpuMs), maxLoopGapWallMs: Math.round(hold.maxGapMs), inOnePieceMs: Math.round(wholeMs), inOnePieceBytes: whole.length }));
 
@@ -173,23 +177,25 @@ describe(`/api/v1/targets with ${N} targets`, () => {
   });
 
   it('answers HEAD without building the body', async () => {
+    // Each target's JSON reads its history once: count the reads.
     let built = 0;
-    const orig = app.targetJson.bind(app);
-    app.targetJson = (t, now) => (built++, orig(t, now));
+    const orig = app.targetsApi.history;
+    app.targetsApi.history = (name) => (built++, orig(name));
     try {
       const r = await get(port, '/api/v1/targets', 'HEAD');
       expect(r.status).toBe(200);
       expect(r.bytes).toBe(0);
       expect(built).toBe(0);
     } finally {
-      app.targetJson = orig;
+      app.targetsApi.history = orig;
     }
   });
 
   it('stops building when the client goes away mid-stream', async () => {
+    // Each target's JSON reads its history once: count the reads.
     let built = 0;
-    const orig = app.targetJson.bind(app);
-    app.targetJson = (t, now) => (built++, orig(t, now));
+    const orig = app.targetsApi.history;
+    app.targetsApi.history = (name) => (built++, orig(name));
     try {
       await new Promise<void>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port, path: '/api/v1/targets', agent: false }, (res) => {
@@ -209,7 +215,7 @@ describe(`/api/v1/targets with ${N} targets`, () => {
       expect(built).toBeLessThan(N);
       expect(built - before).toBeLessThan(N);
     } finally {
-      app.targetJson = orig;
+      app.targetsApi.history = orig;
     }
   });
 });

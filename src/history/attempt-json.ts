@@ -1,7 +1,7 @@
-import type { Attempt } from '../history/attempt.js';
+import type { Attempt, FailureAttribution } from './attempt.js';
 
-/** The public JSON shape of an attempt in /api/v1/targets. */
-export function attemptJson(a: Attempt) {
+/** The public JSON shape of an attempt in /api/v1/targets and debug logs, with the node a failure is attributed to. */
+export function attemptJson(a: Attempt, at: FailureAttribution | undefined) {
   return {
     seq: a.seq,
     startedAt: new Date(a.startedAt).toISOString(),
@@ -16,8 +16,8 @@ export function attemptJson(a: Attempt) {
     httpStatus: a.httpStatus ?? null,
     backend: a.backend ?? null,
     backendNode: a.backendNode ?? null,
-    node: a.node ?? null,
-    nodeHow: a.nodeHow ?? null,
+    node: at?.node ?? null,
+    nodeHow: at?.how ?? null,
     stalled: a.stalled,
     burst: a.burst,
     cluster: a.cluster ?? null,

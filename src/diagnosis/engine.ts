@@ -1,0 +1,93 @@
+/**
+ * Diagnosis, attempt by attempt: for each recorded attempt it returns the target's verdict (when re-diagnosed), the node
+ * the attempt is attributed to (a failure) and a burst to ask for. It holds only its own memory (the latest verdict and
+ * the burst plan per target); it does no I/O and calls nothing: the pipeline hands its output on.
+ */
+import type { TargetClusterView } from '../cluster/types.js';
+import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
+import type { TargetConfig } from '../config/targets.js';
+import type { Attempt, FailureAttribution } from '../history/attempt.js';
+import type { TargetHistory } from '../history/history.js';
+import { attributeFailure } from './attribution.js';
+import { BurstPlanner, type BurstRequest } from './burst.js';
+import { diagnose } from './diagnose.js';
+import type { Diagnosis } from './types.js';
+
+export interface DiagnosisStepInput {
+  attempt: Attempt;
+  target: TargetConfig;
+  /** The target's history, the attempt already recorded in it. */
+  history: TargetHistory;
+  /** The cluster view the attempt was made under (its snapshot). */
+  view: TargetClusterView | undefined;
+  now: number;
+  /** An incident is open for the target: keep diagnosing until it can resolve, even while attempts succeed. */
+  incidentOpen: boolean;
+}
+
+export interface DiagnosisStep {
+  /** The target's verdict after this attempt (the previous one when the attempt gave nothing new to diagnose). */
+  diagnosis: Diagnosis | undefined;
+  /** The verdict was computed for this attempt: hand it to incidents. */
+  diagnosed: boolean;
+  /** The verdict kind differs from the one before. */
+  changed: boolean;
+  /** The verdict kind before this attempt, if any. */
+  previousVerdict: Diagnosis['verdict'] | undefined;
+  /** For a failure: the node it is blamed on, and how that is known. */
+  attribution: FailureAttribution | undefined;
+  /** Extra attempts to ask the scheduler for; report what it accepted with burstAccepted(). */
+  burst: BurstRequest | undefined;
+}
+
+export class DiagnosisEngine {
+  private readonly bursts: BurstPlanner;
+  private readonly latest = new Map<string, Diagnosis>();
+
+  constructor(private readonly config: DiagnosisConfig) {
+    this.bursts = new BurstPlanner(config);
+  }
+
+  step(input: DiagnosisStepInput): DiagnosisStep {
+    const { attempt: a, target: t, view, now } = input;
+    const prev = this.latest.get(t.name);
+    let d = prev;
+    const diagnosed = this.worthDiagnosing(a, prev, input.incidentOpen);
+    if (diagnosed) {
+      d = diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config });
+      this.latest.set(t.name, d);
+    }
+    // A probe_error never left vipwatch: no node is to blame (it keeps node "unknown" in metrics).
+    const attribution = !a.ok && a.reason !== 'probe_error' ? attributeFailure(a, d, view) : undefined;
+    const burst = this.bursts.plan({ target: t.name, attempt: a, now, diagnosis: d, timeoutMs: t.timeoutMs });
+    return { diagnosis: d, diagnosed, changed: diagnosed && (!prev || prev.verdict !== d!.verdict), previousVerdict: prev?.verdict, attribution, burst };
+  }
+
+  /** What the scheduler accepted of the burst just returned: 0 releases it (no cooldown), fewer shortens it. */
+  burstAccepted(target: string, count: number): void {
+    this.bursts.accepted(target, count);
+  }
+
+  latestFor(target: string): Diagnosis | undefined {
+    return this.latest.get(target);
+  }
+
+  /** Forgets a target that is gone. */
+  forget(target: string): void {
+    this.latest.delete(target);
+    this.bursts.forget(target);
+  }
+
+  /** Targets with a remembered verdict. */
+  targets(): string[] {
+    return [...this.latest.keys()];
+  }
+
+  /** Healthy targets with nothing in their window cost nothing: diagnose only when failures or an incident exist. */
+  private worthDiagnosing(a: Attempt, prev: Diagnosis | undefined, incidentOpen: boolean): boolean {
+    if ((!a.ok && a.reason !== 'probe_error') || a.synRetransmit) return true;
+    if (prev && prev.verdict !== 'healthy') return true;
+    if (prev && prev.failures > 0) return true;
+    return incidentOpen;
+  }
+}
