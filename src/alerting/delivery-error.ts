@@ -1,4 +1,5 @@
 import { DeadlineError } from '../lib/clock.js';
+import { ERR, type ErrorCode } from '../lib/error-codes.js';
 import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
 import { PEER_TEXT_LIMIT, peerText } from '../lib/redact.js';
 
@@ -6,16 +7,16 @@ import { PEER_TEXT_LIMIT, peerText } from '../lib/redact.js';
 export type DeliveryReason =
   | 'timeout' | 'connection_refused' | 'connection_reset' | 'tls' | 'http_status' | 'smtp_auth' | 'smtp_rejected' | 'aborted' | 'other';
 
-const CODES: Record<DeliveryReason, string> = {
-  timeout: 'VIPWATCH_ALERT_TIMEOUT',
-  connection_refused: 'VIPWATCH_ALERT_CONNECTION_REFUSED',
-  connection_reset: 'VIPWATCH_ALERT_CONNECTION_RESET',
-  tls: 'VIPWATCH_ALERT_TLS',
-  http_status: 'VIPWATCH_ALERT_HTTP_STATUS',
-  smtp_auth: 'VIPWATCH_ALERT_SMTP_AUTH',
-  smtp_rejected: 'VIPWATCH_ALERT_SMTP_REJECTED',
-  aborted: 'VIPWATCH_ALERT_ABORTED',
-  other: 'VIPWATCH_ALERT_FAILED',
+const CODES: Record<DeliveryReason, ErrorCode> = {
+  timeout: ERR.ALERT_TIMEOUT,
+  connection_refused: ERR.ALERT_CONNECTION_REFUSED,
+  connection_reset: ERR.ALERT_CONNECTION_RESET,
+  tls: ERR.ALERT_TLS,
+  http_status: ERR.ALERT_HTTP_STATUS,
+  smtp_auth: ERR.ALERT_SMTP_AUTH,
+  smtp_rejected: ERR.ALERT_SMTP_REJECTED,
+  aborted: ERR.ALERT_ABORTED,
+  other: ERR.ALERT_FAILED,
 };
 
 /** Every delivery error's message is scrubbed of secret values and bounded: it may quote what a receiver sent back. */

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { AlertingConfig } from '../config/sections/alerting.js';
 import type { IncidentEvent } from '../incidents/types.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { ERR } from '../lib/error-codes.js';
 import { errorMessage, VipwatchError } from '../lib/errors.js';
 import { silentLogger, type Logger } from '../lib/logger.js';
 import { SinkDelivery } from './delivery.js';
@@ -124,7 +125,7 @@ export class Notifier {
       delivery.enqueue(n);
     }));
     this.logger.debug('notification queued', { ...describe(n), sinks: targets.map((t) => t.sink.name) });
-    if (failed.length) throw new VipwatchError('VIPWATCH_OUTBOX_WRITE', `notification ${n.id} not persisted for sink(s) ${failed.join(', ')}`);
+    if (failed.length) throw new VipwatchError(ERR.OUTBOX_WRITE, `notification ${n.id} not persisted for sink(s) ${failed.join(', ')}`);
     return n.id;
   }
 

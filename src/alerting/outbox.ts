@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncidentEventType } from '../incidents/types.js';
 import { checkIncident, ShapeError } from '../incidents/validate.js';
+import { ERR } from '../lib/error-codes.js';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
 import { isTempFile, setAside, writeFileAtomic } from '../lib/atomic-file.js';
 import type { Notification } from './notification.js';
@@ -42,7 +43,7 @@ export class OutboxStore {
       await this.init();
       await writeFileAtomic(this.fileOf(n), JSON.stringify(n));
     } catch (err) {
-      throw new VipwatchError('VIPWATCH_OUTBOX_WRITE', `cannot write ${this.fileOf(n)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new VipwatchError(ERR.OUTBOX_WRITE, `cannot write ${this.fileOf(n)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   }
 

@@ -3,12 +3,13 @@
  * another command takes (or a typo) is a usage error naming it. `--flag value`, `--flag=value`, boolean `--help`/`-h`.
  */
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+import { ERR } from '../lib/error-codes.js';
 import { errorMessage, VipwatchError } from '../lib/errors.js';
 
 /** Bad command line: printed with a hint, exit code 2. */
 export class UsageError extends VipwatchError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('VIPWATCH_USAGE', message, options);
+    super(ERR.USAGE, message, options);
     this.name = 'UsageError';
   }
 }

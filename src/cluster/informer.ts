@@ -1,9 +1,9 @@
 import { deadlineSignal, sleep, type Clock, type TimerHandle } from '../lib/clock.js';
+import { ERR } from '../lib/error-codes.js';
 import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { Backoff } from '../lib/backoff.js';
 import type { KubeClient, WatchEvent } from './kube-client.js';
-import { KUBE_PROTOCOL, KUBE_TOO_LARGE, KUBE_WATCH_SHORT } from './kube-errors.js';
 import { LogLimiter } from './log-limiter.js';
 import { objectKey, parseMeta, resourceVersionOf, type ObjectMeta } from './objects.js';
 import type { IndexedStore } from './store.js';
@@ -163,7 +163,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
     }
     if (lived() < min) {
       this.shortInRow++;
-      throw new VipwatchError(KUBE_WATCH_SHORT,
+      throw new VipwatchError(ERR.KUBE_WATCH_SHORT,
         `watch ${this.o.path}: the server ended the watch after ${Math.round(lived())}ms, before kubernetes.minWatchDuration (${min}ms); ${this.shortInRow} in a row`);
     }
     // A watch the server ended on time missed nothing up to now.
@@ -238,7 +238,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
   private handleError(err: unknown): number {
     const code = errorCode(err);
     const message = errorMessage(err);
-    if (code === 'VIPWATCH_KUBE_EXPIRED') {
+    if (code === ERR.KUBE_EXPIRED) {
       // The resourceVersion is gone: relist at once, but back off if relisting keeps ending in 410.
       this.log.debug('kubernetes resourceVersion expired; relisting', { error: message });
       this.rv = undefined;
@@ -246,7 +246,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
       return this.expiredInRow > 1 ? this.backoff.next() : 0;
     }
     this.lastError = message;
-    if (code === 'VIPWATCH_KUBE_FORBIDDEN' || code === 'VIPWATCH_KUBE_NOT_FOUND') {
+    if (code === ERR.KUBE_FORBIDDEN || code === ERR.KUBE_NOT_FOUND) {
       if (this.state !== 'disabled')
         this.log.warn('kubernetes source disabled: the API refuses this resource (check RBAC or whether the CRD is installed); retrying once per resync interval', { error: message, code });
       this.state = 'disabled';
@@ -259,9 +259,9 @@ export class Informer<T extends { meta: ObjectMeta }> {
       return this.o.timing.resyncIntervalMs;
     }
     // Garbage or an oversized line: events may have been lost in the stream, so start over from a list.
-    if (code === KUBE_PROTOCOL || code === KUBE_TOO_LARGE) this.rv = undefined;
+    if (code === ERR.KUBE_PROTOCOL || code === ERR.KUBE_TOO_LARGE) this.rv = undefined;
     const wait = this.backoff.next();
-    if (code === KUBE_WATCH_SHORT && this.shortInRow < SHORT_WATCH_LIMIT && this.state !== 'failing') {
+    if (code === ERR.KUBE_WATCH_SHORT && this.shortInRow < SHORT_WATCH_LIMIT && this.state !== 'failing') {
       this.log.debug('kubernetes watch ended early; backing off', { error: message, code, retryInMs: wait });
       return wait;
     }

@@ -1,10 +1,11 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { DeadlineError } from '../lib/clock.js';
+import { ERR } from '../lib/error-codes.js';
 import { VipwatchError } from '../lib/errors.js';
 import type { KubeConnection } from './connection.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, LineSplitter, readBodyBounded } from './bounded-body.js';
-import { KUBE_PROTOCOL, KUBE_TIMEOUT, KUBE_TLS, KUBE_UNREACHABLE, statusError } from './kube-errors.js';
+import { statusError } from './kube-errors.js';
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
@@ -75,10 +76,10 @@ export class KubeClient {
       try {
         body = JSON.parse(raw.toString('utf8')) as typeof body;
       } catch {
-        throw new VipwatchError(KUBE_PROTOCOL, `list ${path}: answer is not JSON`);
+        throw new VipwatchError(ERR.KUBE_PROTOCOL, `list ${path}: answer is not JSON`);
       }
       if (!Array.isArray(body?.items) || typeof body.metadata?.resourceVersion !== 'string')
-        throw new VipwatchError(KUBE_PROTOCOL, `list ${path}: answer is not a Kubernetes list`);
+        throw new VipwatchError(ERR.KUBE_PROTOCOL, `list ${path}: answer is not a Kubernetes list`);
       items.push(...body.items);
       resourceVersion = body.metadata.resourceVersion;
       cont = typeof body.metadata.continue === 'string' && body.metadata.continue !== '' ? body.metadata.continue : undefined;
@@ -175,11 +176,11 @@ function parseEvent(line: string, path: string): WatchEvent {
   try {
     e = JSON.parse(line) as typeof e;
   } catch {
-    throw new VipwatchError(KUBE_PROTOCOL, `watch ${path}: malformed event line`);
+    throw new VipwatchError(ERR.KUBE_PROTOCOL, `watch ${path}: malformed event line`);
   }
   if (e.type === 'ERROR') throw statusError(500, e.object, `watch ${path}: ERROR event`);
   if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED' || e.type === 'BOOKMARK') return { type: e.type, object: e.object };
-  throw new VipwatchError(KUBE_PROTOCOL, `watch ${path}: unknown event type ${JSON.stringify(e.type)}`);
+  throw new VipwatchError(ERR.KUBE_PROTOCOL, `watch ${path}: unknown event type ${JSON.stringify(e.type)}`);
 }
 
 async function readBounded(res: Dispatcher.ResponseData, max: number): Promise<string> {
@@ -199,12 +200,12 @@ function wrap(err: unknown, signal: AbortSignal, what: string): unknown {
   if (err instanceof VipwatchError) return err;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
-    if (reason instanceof DeadlineError) return new VipwatchError(KUBE_TIMEOUT, `${what}: no answer within ${reason.ms}ms`, { cause: err });
+    if (reason instanceof DeadlineError) return new VipwatchError(ERR.KUBE_TIMEOUT, `${what}: no answer within ${reason.ms}ms`, { cause: err });
     return reason;
   }
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.code ?? 'ERROR';
   const message = e.cause?.message ?? e.message;
   const tls = /CERT|SSL|TLS|SELF_SIGNED|VERIFY|ALTNAME/.test(code);
-  return new VipwatchError(tls ? KUBE_TLS : KUBE_UNREACHABLE, `${what}: ${code}: ${message}`, { cause: err });
+  return new VipwatchError(tls ? ERR.KUBE_TLS : ERR.KUBE_UNREACHABLE, `${what}: ${code}: ${message}`, { cause: err });
 }

@@ -1,33 +1,34 @@
+import { ERR, type ErrorCode } from '../lib/error-codes.js';
 import { VipwatchError } from '../lib/errors.js';
 import { peerText } from '../lib/redact.js';
 
 /** Stable codes for API answers, so callers branch on `code` (410 expired, 403 forbidden, …), never on text. */
-const STATUS_CODES: Record<number, string> = {
-  401: 'VIPWATCH_KUBE_UNAUTHORIZED',
-  403: 'VIPWATCH_KUBE_FORBIDDEN',
-  404: 'VIPWATCH_KUBE_NOT_FOUND',
-  410: 'VIPWATCH_KUBE_EXPIRED',
+const STATUS_CODES: Record<number, ErrorCode> = {
+  401: ERR.KUBE_UNAUTHORIZED,
+  403: ERR.KUBE_FORBIDDEN,
+  404: ERR.KUBE_NOT_FOUND,
+  410: ERR.KUBE_EXPIRED,
 };
 
 /** A non-2xx answer from the API server (or an ERROR watch event carrying a Status). */
 export class KubeApiError extends VipwatchError {
   constructor(readonly status: number, readonly reason: string | undefined, message: string) {
-    super(STATUS_CODES[status] ?? 'VIPWATCH_KUBE_HTTP', message);
+    super(STATUS_CODES[status] ?? ERR.KUBE_HTTP, message);
     this.name = 'KubeApiError';
   }
 }
 
-/** Codes for failures that are not API answers. */
-export const KUBE_UNREACHABLE = 'VIPWATCH_KUBE_UNREACHABLE';
-export const KUBE_TIMEOUT = 'VIPWATCH_KUBE_TIMEOUT';
-export const KUBE_TLS = 'VIPWATCH_KUBE_TLS';
-export const KUBE_PROTOCOL = 'VIPWATCH_KUBE_PROTOCOL';
+/** Codes for failures that are not API answers: the ERR registry's, under the names the cluster files import. */
+export const KUBE_UNREACHABLE = ERR.KUBE_UNREACHABLE;
+export const KUBE_TIMEOUT = ERR.KUBE_TIMEOUT;
+export const KUBE_TLS = ERR.KUBE_TLS;
+export const KUBE_PROTOCOL = ERR.KUBE_PROTOCOL;
 /** A list page or watch event line over kubernetes.maxResponseBytes: reading stopped there. */
-export const KUBE_TOO_LARGE = 'VIPWATCH_KUBE_TOO_LARGE';
+export const KUBE_TOO_LARGE = ERR.KUBE_TOO_LARGE;
 /** A watch the server ended (cleanly) before kubernetes.minWatchDuration: counted as a failure for the backoff. */
-export const KUBE_WATCH_SHORT = 'VIPWATCH_KUBE_WATCH_SHORT';
-export const KUBE_CREDENTIALS = 'VIPWATCH_KUBE_CREDENTIALS';
-export const KUBECONFIG_INVALID = 'VIPWATCH_KUBECONFIG_INVALID';
+export const KUBE_WATCH_SHORT = ERR.KUBE_WATCH_SHORT;
+export const KUBE_CREDENTIALS = ERR.KUBE_CREDENTIALS;
+export const KUBECONFIG_INVALID = ERR.KUBECONFIG_INVALID;
 
 /** Builds a KubeApiError from a Kubernetes Status object (or whatever the body was). */
 export function statusError(httpStatus: number, body: unknown, what: string): KubeApiError {

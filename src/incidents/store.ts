@@ -6,6 +6,7 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFile, setAside, writeFileAtomic } from '../lib/atomic-file.js';
+import { ERR } from '../lib/error-codes.js';
 import { VipwatchError, errorMessage } from '../lib/errors.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
@@ -87,7 +88,7 @@ export class IncidentStore {
 }
 
 function assertSafeId(id: string): void {
-  if (!SAFE_ID.test(id)) throw new VipwatchError('VIPWATCH_INCIDENT_ID', `unsafe incident id ${JSON.stringify(id)}`);
+  if (!SAFE_ID.test(id)) throw new VipwatchError(ERR.INCIDENT_ID, `unsafe incident id ${JSON.stringify(id)}`);
 }
 
 /** A record checked field by field; only a record named `<id>.json` is its incident's (save and remove use that name). */

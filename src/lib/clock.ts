@@ -1,3 +1,5 @@
+import { ERR } from './error-codes.js';
+
 /** Time source injected everywhere, so tests advance time instead of sleeping. */
 export interface TimerHandle {
   readonly id: number;
@@ -76,7 +78,7 @@ export function deadlineSignal(clock: Clock, ms: number, parent?: AbortSignal): 
 }
 
 export class DeadlineError extends Error {
-  readonly code = 'VIPWATCH_DEADLINE';
+  readonly code = ERR.DEADLINE;
   constructor(readonly ms: number) {
     super(`deadline of ${ms}ms exceeded`);
     this.name = 'DeadlineError';

@@ -1,6 +1,8 @@
-/** Errors with stable codes: callers branch on `code`, never on message text. */
+import { ERR, type ErrorCode } from './error-codes.js';
+
+/** Errors with stable codes (the ERR registry): callers branch on `code`, never on message text. */
 export class VipwatchError extends Error {
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  constructor(readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'VipwatchError';
   }
@@ -8,7 +10,7 @@ export class VipwatchError extends Error {
 
 export class ConfigError extends VipwatchError {
   constructor(readonly problems: string[]) {
-    super('VIPWATCH_CONFIG_INVALID', `invalid configuration:\n${problems.join('\n')}`);
+    super(ERR.CONFIG_INVALID, `invalid configuration:\n${problems.join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -18,6 +20,7 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
+/** The `code` of anything thrown: a vipwatch code, or one from Node, undici or the OS (compared as a plain string). */
 export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ERR } from '../lib/error-codes.js';
 import { VipwatchError } from '../lib/errors.js';
 import type { RunTls } from './run.js';
 import type { ProbeSpec } from './types.js';
@@ -46,11 +47,11 @@ export function prepare(spec: ProbeSpec): PreparedRequest {
   for (const [k, v] of Object.entries(http.headers)) {
     const name = k.toLowerCase();
     if (PROBER_OWNED_HEADERS.includes(name)) {
-      throw new VipwatchError('VIPWATCH_HTTP_HEADER_UNSUPPORTED', `target ${spec.target}: http.headers.${k} cannot be set: the prober sends one request without a body and closes the connection`);
+      throw new VipwatchError(ERR.HTTP_HEADER_UNSUPPORTED, `target ${spec.target}: http.headers.${k} cannot be set: the prober sends one request without a body and closes the connection`);
     }
     const value = typeof v === 'string' ? v : v.reveal();
     if (name === 'host') {
-      if (hostHeader !== undefined) throw new VipwatchError('VIPWATCH_HTTP_HEADER_UNSUPPORTED', `target ${spec.target}: http.headers has more than one Host`);
+      if (hostHeader !== undefined) throw new VipwatchError(ERR.HTTP_HEADER_UNSUPPORTED, `target ${spec.target}: http.headers has more than one Host`);
       hostHeader = value;
     }
     headers.push(k, value);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { SERVER_DEFAULTS } from '../config/sections/server.js';
+import { ERR } from '../lib/error-codes.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { scrub, scrubBody } from '../lib/redact.js';
@@ -107,12 +108,12 @@ export class HttpServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const handler = this.routes.get(url.pathname);
-      if (!handler) reply = json({ error: 'not found', code: 'VIPWATCH_NOT_FOUND', path: url.pathname }, 404);
-      else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...json({ error: 'method not allowed', code: 'VIPWATCH_METHOD' }, 405), headers: { allow: 'GET, HEAD' } };
+      if (!handler) reply = json({ error: 'not found', code: ERR.NOT_FOUND, path: url.pathname }, 404);
+      else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...json({ error: 'method not allowed', code: ERR.METHOD }, 405), headers: { allow: 'GET, HEAD' } };
       else reply = await handler(req, url);
     } catch (err) {
       this.logger.error('http handler failed', { url: req.url, error: errorMessage(err) });
-      reply = json({ error: 'internal error', code: 'VIPWATCH_INTERNAL' }, 500);
+      reply = json({ error: 'internal error', code: ERR.INTERNAL }, 500);
     }
     res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store', ...reply.headers });
     const body = reply.body;

@@ -128,7 +128,7 @@ describe('IncidentStore', () => {
     // Compile the store (and what it imports) to plain JS, run it in a child that rewrites one record as fast as it
     // can, kill -9 it, then load with a fresh manager: the record is complete and still open.
     const build = join(dir, 'build');
-    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/incidents/validate.ts', 'src/lib/errors.ts', 'src/lib/atomic-file.ts', 'src/lib/keyed-queue.ts', 'src/lib/incident-kinds.ts']) {
+    for (const f of ['src/incidents/store.ts', 'src/incidents/types.ts', 'src/incidents/validate.ts', 'src/lib/errors.ts', 'src/lib/error-codes.ts', 'src/lib/atomic-file.ts', 'src/lib/keyed-queue.ts', 'src/lib/incident-kinds.ts']) {
       const out = ts.transpileModule(readFileSync(join(ROOT, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
       mkdirSync(dirname(join(build, f)), { recursive: true });
       writeFileSync(join(build, f.replace(/\.ts$/, '.js')), out.outputText);
