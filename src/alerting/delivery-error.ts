@@ -2,6 +2,7 @@ import { DeadlineError } from '../lib/clock.js';
 import { ERR, type ErrorCode } from '../lib/error-codes.js';
 import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
 import { PEER_TEXT_LIMIT, peerText } from '../lib/redact.js';
+import { isTlsError } from '../lib/tls-errors.js';
 
 /** Why a delivery failed: a bounded set, used as a metric label. */
 export type DeliveryReason =
@@ -27,9 +28,6 @@ export class DeliveryError extends VipwatchError {
   }
 }
 
-/** OpenSSL verification codes Node reports on a certificate it does not trust. */
-const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|HOSTNAME_MISMATCH|EPROTO$)/;
-
 /**
  * Maps what a send threw to a DeliveryError. `signal` tells our own deadline (timeout) apart from a stop
  * (aborted); everything else is read from the error's code, walking causes, never from message text.
@@ -45,7 +43,7 @@ export function classifyError(err: unknown, signal: AbortSignal): DeliveryError 
   const has = (re: RegExp) => codes.some((c) => re.test(c));
   const msg = errorMessage(err);
   if (has(/^ECONNREFUSED$/)) return new DeliveryError('connection_refused', `connection refused: ${msg}`, { cause: err });
-  if (has(TLS_CODES)) return new DeliveryError('tls', `TLS failed: ${msg}`, { cause: err });
+  if (codes.some((c) => isTlsError(c))) return new DeliveryError('tls', `TLS failed: ${msg}`, { cause: err });
   if (has(/^EAUTH$/)) return new DeliveryError('smtp_auth', `SMTP authentication failed: ${msg}`, { cause: err });
   if (has(/^(EENVELOPE|EMESSAGE)$/)) return new DeliveryError('smtp_rejected', `SMTP server rejected the message: ${msg}`, { cause: err });
   if (has(/^(ECONNRESET|EPIPE|UND_ERR_SOCKET)$/)) return new DeliveryError('connection_reset', `connection reset: ${msg}`, { cause: err });

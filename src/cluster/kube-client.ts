@@ -2,6 +2,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { DeadlineError } from '../lib/clock.js';
 import { ERR } from '../lib/error-codes.js';
 import { VipwatchError } from '../lib/errors.js';
+import { isTlsError } from '../lib/tls-errors.js';
 import type { KubeConnection } from './connection.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, LineSplitter, readBodyBounded } from './bounded-body.js';
@@ -206,6 +207,5 @@ function wrap(err: unknown, signal: AbortSignal, what: string): unknown {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e.cause?.code ?? e.code ?? 'ERROR';
   const message = e.cause?.message ?? e.message;
-  const tls = /CERT|SSL|TLS|SELF_SIGNED|VERIFY|ALTNAME/.test(code);
-  return new VipwatchError(tls ? ERR.KUBE_TLS : ERR.KUBE_UNREACHABLE, `${what}: ${code}: ${message}`, { cause: err });
+  return new VipwatchError(isTlsError(code) ? ERR.KUBE_TLS : ERR.KUBE_UNREACHABLE, `${what}: ${code}: ${message}`, { cause: err });
 }

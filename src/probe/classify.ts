@@ -1,4 +1,5 @@
 import { errorCode } from '../lib/errors.js';
+import { isTlsError } from '../lib/tls-errors.js';
 import type { FailureReason } from './types.js';
 
 /**
@@ -27,7 +28,6 @@ const DNS = new Set([
   'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA', 'EAI_ADDRFAMILY', 'ENODATA', 'ESERVFAIL', 'EREFUSED',
   'EFORMERR', 'ENOTIMP', 'EBADNAME', 'EBADRESP', 'ETIMEOUT', 'ENONAME', 'EBADQUERY', 'EBADFAMILY', 'ECANCELLED',
 ]);
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/;
 const RESPONSE_TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Maps a real error to the closed reason set; the phase settles what an errno alone cannot. */
@@ -45,7 +45,7 @@ export function classifyError(err: unknown, phase: Phase): Classified {
   // The kernel gave up retransmitting: on the SYN that is a connect timeout, later a stalled response.
   if (code === 'ETIMEDOUT') return { reason: phase === 'connect' ? 'connect_timeout' : 'response_timeout', errorCode: code, detail };
   if (DNS.has(code)) return { reason: 'dns', errorCode: code, detail };
-  if (TLS_CODE.test(code)) return { reason: 'tls', errorCode: code, detail };
+  if (isTlsError(code)) return { reason: 'tls', errorCode: code, detail };
   // undici's "other side closed": a FIN before the response was complete. Before any byte the peer refused
   // to answer (like a reset); after some bytes the response is truncated, i.e. malformed.
   if (code === 'UND_ERR_SOCKET') {
