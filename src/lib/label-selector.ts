@@ -1,3 +1,4 @@
+import { ERR } from './error-codes.js';
 import { VipwatchError } from './errors.js';
 
 /** One requirement of a Kubernetes label selector. */
@@ -75,5 +76,5 @@ function checkValue(text: string, value: string): string {
 }
 
 function invalid(text: string, why: string): VipwatchError {
-  return new VipwatchError('VIPWATCH_LABEL_SELECTOR_INVALID', `invalid label selector ${JSON.stringify(text)}: ${why}`);
+  return new VipwatchError(ERR.LABEL_SELECTOR_INVALID, `invalid label selector ${JSON.stringify(text)}: ${why}`);
 }

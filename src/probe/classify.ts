@@ -45,7 +45,9 @@ export function classifyError(err: unknown, phase: Phase): Classified {
   // The kernel gave up retransmitting: on the SYN that is a connect timeout, later a stalled response.
   if (code === 'ETIMEDOUT') return { reason: phase === 'connect' ? 'connect_timeout' : 'response_timeout', errorCode: code, detail };
   if (DNS.has(code)) return { reason: 'dns', errorCode: code, detail };
-  if (isTlsError(code)) return { reason: 'tls', errorCode: code, detail };
+  // EPROTO is a bare errno: a TLS record failure on some paths, but not only. The prober names it tls only in the
+  // handshake phase (the fallback below), so a plain-HTTP target is never told its failure was TLS.
+  if (code !== 'EPROTO' && isTlsError(code)) return { reason: 'tls', errorCode: code, detail };
   // undici's "other side closed": a FIN before the response was complete. Before any byte the peer refused
   // to answer (like a reset); after some bytes the response is truncated, i.e. malformed.
   if (code === 'UND_ERR_SOCKET') {

@@ -21,11 +21,6 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 /** The reason of an attempt lost to vipwatch's own resources: counted apart, never diagnosed, never blamed on a node. */
 export const PROBE_ERROR: FailureReason = 'probe_error';
 
-/** True for an attempt that failed on vipwatch's side of the socket (see PROBE_ERROR). */
-export function isProbeError(r: { ok: boolean; reason?: FailureReason }): boolean {
-  return !r.ok && r.reason === PROBE_ERROR;
-}
-
 export interface HttpCheck {
   path: string;
   method: string;

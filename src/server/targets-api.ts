@@ -4,6 +4,7 @@ import type { TargetConfig } from '../config/targets.js';
 import type { Diagnosis } from '../diagnosis/types.js';
 import { attemptJson } from '../history/attempt-json.js';
 import type { TargetHistory } from '../history/history.js';
+import { ERR } from '../lib/error-codes.js';
 import { targetStatus } from '../schedule/target-status.js';
 import { json, type Reply } from './http-server.js';
 
@@ -55,7 +56,7 @@ export function targetJson(src: TargetsApiSource, t: TargetConfig, now: number) 
  */
 export function targetsReply(src: TargetsApiSource, url: URL): Reply {
   const page = pageOf(url);
-  if ('error' in page) return json({ error: page.error, code: 'VIPWATCH_BAD_QUERY' }, 400);
+  if ('error' in page) return json({ error: page.error, code: ERR.BAD_QUERY }, 400);
   const all = src.targets();
   const now = src.now();
   const targets = page.paged ? all.slice(page.offset, page.offset + page.limit) : all;

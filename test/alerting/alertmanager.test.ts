@@ -7,7 +7,7 @@ import { Notifier } from '../../src/alerting/notifier.js';
 import { testAlertCommand } from '../../src/cli/test-alert.js';
 import { parseConfig } from '../../src/config/load.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { ALERTMANAGER_BIN, alertmanagerAvailable, RunningAlertmanager } from '../support/alertmanager.js';
 import { needTools, tool } from '../support/tools.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';

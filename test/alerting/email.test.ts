@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { EmailSinkConfig } from '../../src/config/sections/alerting.js';
 import type { IncidentEventType } from '../../src/incidents/types.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { TestSmtpServer } from '../support/smtp-server.js';
 import { waitFor } from '../support/wait.js';
 import { makeCert, type TestCert } from './certs.js';

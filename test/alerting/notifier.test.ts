@@ -7,7 +7,7 @@ import { backoffDelay } from '../../src/lib/backoff.js';
 import { Notifier } from '../../src/alerting/notifier.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { IncidentEventType } from '../../src/incidents/types.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { waitFor } from '../support/wait.js';

@@ -7,7 +7,7 @@ import { toNotification, type Notification } from '../../src/alerting/notificati
 import { Notifier } from '../../src/alerting/notifier.js';
 import { checkNotification, OutboxStore } from '../../src/alerting/outbox.js';
 import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { event } from './incident.js';

@@ -7,7 +7,7 @@ import { credentialSource } from '../../src/cluster/credentials.js';
 import { KubeClient } from '../../src/cluster/kube-client.js';
 import { KubeconfigError, resolveKubeconfig } from '../../src/cluster/kubeconfig.js';
 import { resolveConnection } from '../../src/cluster/resolve-connection.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
 import { FIXTURES, kubeConfig, makePki, writeKubeconfig, type Pki } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { KubernetesConfig } from '../../src/config/sections/kubernetes.js';
-import type { FakeClock } from '../../src/lib/fake-clock.js';
+import type { FakeClock } from '../support/fake-clock.js';
 import type { FakeKubeApi, KubeObject } from '../support/fake-kube-api.js';
 
 export const FIXTURES = resolve('test/fixtures/kube');

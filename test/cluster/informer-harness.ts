@@ -6,7 +6,7 @@ import { Informer, type InformerTiming } from '../../src/cluster/informer.js';
 import { KubeClient, type KubeClientLimits } from '../../src/cluster/kube-client.js';
 import { parseService, type ServiceObj } from '../../src/cluster/objects.js';
 import { IndexedStore } from '../../src/cluster/store.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
 import { fixtureObjects } from './helpers.js';

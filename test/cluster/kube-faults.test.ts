@@ -7,7 +7,7 @@ import { credentialSource } from '../../src/cluster/credentials.js';
 import { FAILURE_LOG_WINDOW_MS, SHORT_WATCH_LIMIT } from '../../src/cluster/informer.js';
 import { KubeClient } from '../../src/cluster/kube-client.js';
 import { errorCode, errorMessage } from '../../src/lib/errors.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { FakeKubeApi, type FaultResponse } from '../support/fake-kube-api.js';
 import { ioTurn, ioUntil, stepUntil } from './helpers.js';
 import { informerHarness, synced, type Harness, type LogLine } from './informer-harness.js';

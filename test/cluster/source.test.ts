@@ -8,7 +8,7 @@ import { WATCH_GRACE_MS } from '../../src/cluster/informer.js';
 import type { ManagedClusterSource } from '../../src/cluster/types.js';
 import type { KubernetesConfig } from '../../src/config/sections/kubernetes.js';
 import type { TargetConfig } from '../../src/config/targets.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { FakeKubeApi, type KubeObject } from '../support/fake-kube-api.js';
 import { FIXTURES, fixtureObjects, ioUntil, kubeConfig, loadFixtures, stepUntil } from './helpers.js';

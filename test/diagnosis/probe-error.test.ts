@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import type { ClusterSource, TargetClusterView } from '../../src/cluster/types.js';
 import { DiagnosisEngine } from '../../src/diagnosis/engine.js';
 import { TargetHistory } from '../../src/history/history.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { selectSample } from '../../src/diagnosis/sample.js';
 import { tally } from '../../src/diagnosis/tally.js';

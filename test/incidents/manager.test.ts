@@ -8,7 +8,7 @@ import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { IncidentManager } from '../../src/incidents/manager.js';
 import { IncidentMetrics } from '../../src/incidents/metrics.js';
 import type { IncidentEvent } from '../../src/incidents/types.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { run, Stream, web } from '../diagnosis/helpers.js';
 

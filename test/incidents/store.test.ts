@@ -9,7 +9,7 @@ import { IncidentManager } from '../../src/incidents/manager.js';
 import { IncidentStore } from '../../src/incidents/store.js';
 import type { Incident } from '../../src/incidents/types.js';
 import { DIAGNOSIS_DEFAULTS } from '../../src/config/sections/diagnosis.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger, silentLogger } from '../../src/lib/logger.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { VipwatchError } from '../../src/lib/errors.js';
 
-/** Errors of the lab with stable codes (LAB_COMMAND_FAILED, LAB_NOT_BUILT, LAB_BACKEND_NOT_READY, LAB_PROBE_FAILED, LAB_BAD_ARGUMENT). */
-export class LabError extends VipwatchError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+/**
+ * Errors of the lab with stable codes (LAB_COMMAND_FAILED, LAB_NOT_BUILT, LAB_BACKEND_NOT_READY, LAB_PROBE_FAILED,
+ * LAB_BAD_ARGUMENT). Not a VipwatchError: those carry only vipwatch's own public codes (src/lib/error-codes.ts).
+ */
+export class LabError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'LabError';
   }
 }

@@ -8,12 +8,6 @@ import { VipwatchError } from '../../src/lib/errors.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REGISTRY = 'src/lib/error-codes.ts';
 
-/**
- * Files that still spell a code as a string literal because another change is rewriting them; each is converted to
- * ERR.X and then taken off this list (an entry whose file holds no literal any more fails the test below).
- */
-const NOT_YET_CONVERTED: readonly string[] = ['src/lib/label-selector.ts', 'src/server/targets-api.ts'];
-
 /** A quote directly followed by VIPWATCH_: a code spelled as a string instead of named from ERR. */
 const CODE_LITERAL = /['"`]VIPWATCH_[A-Z0-9_]*/g;
 
@@ -51,14 +45,7 @@ describe('the error-code registry (ERR)', () => {
   });
 
   it('is the only place in src that spells a VIPWATCH_ code as a string', () => {
-    const hits = literalsBySourceFile();
-    const outside = [...hits].filter(([file]) => !NOT_YET_CONVERTED.includes(file));
-    expect(Object.fromEntries(outside)).toEqual({});
-  });
-
-  it('names only files that still hold such a string on its not-yet-converted list', () => {
-    const hits = literalsBySourceFile();
-    expect(NOT_YET_CONVERTED.filter((file) => !hits.has(file))).toEqual([]);
+    expect(Object.fromEntries(literalsBySourceFile())).toEqual({});
   });
 
   it('the type checker refuses a code that is not in the registry (checked by tsc, which reads test/)', () => {

@@ -194,9 +194,11 @@ describe('the union of what the probe, alert delivery and the Kubernetes client 
     // EPROTO was delivery's alone, ERR_OSSL_ the probe's, ETLS the Kubernetes client's: now each module's.
     for (const code of ['EPROTO', 'ERR_OSSL_UNSUPPORTED', 'ETLS', 'CERT_HAS_EXPIRED']) {
       expect(classifyProbe(err(code), 'tls').reason).toBe('tls');
-      expect(classifyProbe(err(code), 'request').reason).toBe('tls');
       expect(classifyDelivery(new Error('send failed', { cause: err(code) }), live).reason).toBe('tls');
     }
+    for (const code of ['ERR_OSSL_UNSUPPORTED', 'ETLS', 'CERT_HAS_EXPIRED']) expect(classifyProbe(err(code), 'request').reason).toBe('tls');
+    // A bare EPROTO after the handshake (or on a plain-HTTP target) is not called TLS by the prober: exact before broad.
+    expect(classifyProbe(err('EPROTO'), 'request').reason).toBe('protocol');
     // Checks that come first still win: a refused connection anywhere in the chain, a reset before the TLS list.
     expect(classifyDelivery(new Error('x', { cause: Object.assign(err('ECONNREFUSED'), { cause: err('CERT_HAS_EXPIRED') }) }), live).reason)
       .toBe('connection_refused');

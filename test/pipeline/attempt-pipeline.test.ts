@@ -11,7 +11,7 @@ import { attemptJson } from '../../src/history/attempt-json.js';
 import { TargetHistory } from '../../src/history/history.js';
 import { IncidentService } from '../../src/incidents/service.js';
 import type { IncidentEvent } from '../../src/incidents/types.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ProbeMetrics } from '../../src/metrics/probe-metrics.js';
 import { SelfErrorMonitor } from '../../src/metrics/self-errors.js';

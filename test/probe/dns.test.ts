@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpProber } from '../../src/probe/http.js';
-import { resolverLookup } from '../../src/probe/lookup.js';
+import { resolverLookup } from '../support/resolver-lookup.js';
 import { createProbers } from '../../src/probe/registry.js';
 import { TcpProber } from '../../src/probe/tcp.js';
 import type { ProbeSpec, Protocol } from '../../src/probe/types.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/targets.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { TargetHistory } from '../../src/history/history.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ProbeMetrics } from '../../src/metrics/probe-metrics.js';
 import { SelfErrorMonitor } from '../../src/metrics/self-errors.js';

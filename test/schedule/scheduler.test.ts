@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/targets.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { sleep } from '../../src/lib/clock.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { createLogger, silentLogger } from '../../src/lib/logger.js';
 import type { Prober, ProbeResult, ProbeSpec } from '../../src/probe/types.js';
 import { Scheduler } from '../../src/schedule/scheduler.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Attempt } from '../../src/history/attempt.js';
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { targetJson } from '../../src/server/targets-api.js';
 import type { Prober } from '../../src/probe/types.js';

@@ -1,4 +1,4 @@
-import { FakeClock } from '../../src/lib/fake-clock.js';
+import { FakeClock } from './fake-clock.js';
 import type { TimerHandle } from '../../src/lib/clock.js';
 
 /** The evaluation's seeded PRNG (mulberry32): property tests replay exactly from their seed. */

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../src/lib/clock.js';
 
 interface Pending {
   id: number;
