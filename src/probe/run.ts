@@ -1,5 +1,6 @@
 import { connect as netConnect, isIP, type LookupFunction, type NetConnectOpts, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { fdShortage } from './fd-shortage.js';
 import { classifyDeadline, classifyError, type Classified, type Phase } from './classify.js';
 import { capBytes, MAX_DETAIL_BYTES, MAX_IDENTITY_BYTES } from './text.js';
 import { SYN_RETRANSMIT_MS, type ProbeResult } from './types.js';
@@ -92,7 +93,15 @@ export class ProbeRun {
   }
 
   failWith(err: unknown): void {
-    if (!this.done) this.fail(classifyError(err, this.phase));
+    if (this.done) return;
+    const c = classifyError(err, this.phase);
+    // A failed lookup may be vipwatch's own starvation in disguise (see fdShortage): never blame DNS for it.
+    const short = c.reason === 'dns' ? fdShortage() : undefined;
+    if (short) {
+      this.fail({ reason: 'probe_error', errorCode: short, detail: `vipwatch's own resources: out of file descriptors (${short}) while resolving; the resolver said: ${c.detail}` });
+      return;
+    }
+    this.fail(c);
   }
 
   /** The deadline fired. */

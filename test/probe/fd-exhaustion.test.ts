@@ -68,9 +68,11 @@ describe('out of file descriptors (ulimit -n 64 in a child process)', () => {
     expect(result.starved).toHaveLength(3);
     for (const r of result.starved) {
       expect(r).toMatchObject({ ok: false, reason: 'probe_error', errorCode: 'EMFILE' });
-      expect(r.detail).toMatch(/^vipwatch's own resources: (connect|getaddrinfo) EMFILE/);
+      expect(r.detail).toMatch(/^vipwatch's own resources: (connect EMFILE|getaddrinfo EMFILE|out of file descriptors \(EMFILE\) while resolving)/);
     }
-    expect(result.starved[2]!.detail).toContain('getaddrinfo EMFILE localhost');
+    // glibc may report the starved lookup as EMFILE, or as ENOTFOUND/EBUSY (it depends on the machine's NSS modules):
+    // either way vipwatch checks its own descriptors before it blames DNS.
+    expect(result.starved[2]!.detail).toContain('localhost');
   });
 
   it('the same targets answer once the descriptors are free again', () => {
