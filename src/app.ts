@@ -21,6 +21,7 @@ import type { Prober, Protocol } from './probe/types.js';
 import { AttemptPipeline, type AttemptOutcome } from './pipeline/attempt-pipeline.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { SelfMonitor } from './schedule/self-monitor.js';
+import { targetStatus } from './schedule/target-status.js';
 import { HttpServer, json, text } from './server/http-server.js';
 import { statusPageHtml } from './server/status-page.js';
 import { targetsReply, type TargetsApiSource } from './server/targets-api.js';
@@ -86,6 +87,8 @@ export class App {
       targets: () => this.scheduler.targets().map((t) => ({ target: t, history: this.scheduler.history(t.name) })),
       now: () => this.clock.now(),
       takeLagMs: () => this.selfMonitor.takeMaxLagMs(),
+      statusOf: targetStatus,
+      viewFor: (t) => this.cluster.viewFor(t),
     }, this.version);
     this.selfErrors = new SelfErrorMonitor(this.registry, { clock: this.clock, logger: this.logger });
     this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });

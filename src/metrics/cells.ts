@@ -26,6 +26,7 @@ export interface CounterCell {
 abstract class CellMetric<C> {
   protected readonly cells = new Map<string, { labels: string[]; cell: C }>();
   readonly aggregator = 'sum' as const;
+  private beforeRead?: () => void;
 
   constructor(registry: Registry, readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {
     registry.registerMetric(this as never);
@@ -44,6 +45,24 @@ abstract class CellMetric<C> {
     for (const [k, e] of this.cells) if (e.labels[index] === value) this.cells.delete(k);
   }
 
+  /** The value of the cell for these label values, without creating it (undefined when absent). */
+  peek(...labels: string[]): C | undefined {
+    return this.cells.get(labels.join('\u0000'))?.cell;
+  }
+
+  /** Removes the cell for exactly these label values. */
+  remove(...labels: string[]): void {
+    this.cells.delete(labels.join('\u0000'));
+  }
+
+  /**
+   * Runs `fn` at the start of every read (render() and get()), like a prom-client collect(): for series that must
+   * exist at 0 before their first event, created from state read at scrape time.
+   */
+  onRead(fn: () => void): void {
+    this.beforeRead = fn;
+  }
+
   reset(): void {
     this.cells.clear();
   }
@@ -55,7 +74,14 @@ abstract class CellMetric<C> {
   }
 
   protected abstract create(): C;
-  abstract get(): Rendered;
+
+  /** The metric as prom-client's registry reads it (registry.metrics(), getSingleMetricAsString). */
+  get(): Rendered {
+    this.beforeRead?.();
+    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: 'sum' };
+  }
+
+  protected abstract values(): MetricValue[];
 
   /** Text lines (no HELP/TYPE) for one cell, exactly as prom-client's registry would print them. */
   protected abstract lines(labels: string, cell: C, out: string[]): void;
@@ -66,6 +92,7 @@ abstract class CellMetric<C> {
    * at a time instead of in one block of the event loop.
    */
   *render(linesPerPiece = 2000): Generator<string> {
+    this.beforeRead?.();
     let out: string[] = [`# HELP ${escape(this.name)} ${escape(this.help)}`, `# TYPE ${escape(this.name)} ${this.type}`];
     let first = true;
     for (const e of this.cells.values()) {
@@ -112,10 +139,10 @@ export class CellCounter extends CellMetric<CounterCell> {
     out.push(`${this.name}${braces(labels)} ${num(cell.value)}`);
   }
 
-  get(): Rendered {
+  protected values(): MetricValue[] {
     const values: MetricValue[] = [];
     for (const e of this.cells.values()) values.push({ labels: this.labelsOf(e.labels), value: e.cell.value });
-    return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' };
+    return values;
   }
 }
 
@@ -164,7 +191,7 @@ export class CellHistogram extends CellMetric<HistogramCell> {
     out.push(`${this.name}_count${braces(labels)} ${num(cell.count)}`);
   }
 
-  get(): Rendered {
+  protected values(): MetricValue[] {
     const values: MetricValue[] = [];
     for (const e of this.cells.values()) {
       const labels = this.labelsOf(e.labels);
@@ -177,6 +204,6 @@ export class CellHistogram extends CellMetric<HistogramCell> {
       values.push({ labels, value: e.cell.sum, metricName: `${this.name}_sum` });
       values.push({ labels, value: e.cell.count, metricName: `${this.name}_count` });
     }
-    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    return values;
   }
 }

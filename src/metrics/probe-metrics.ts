@@ -1,9 +1,13 @@
 import { Gauge, type Registry } from 'prom-client';
+import type { TargetClusterView } from '../cluster/types.js';
 import type { TargetConfig } from '../config/targets.js';
 import type { Attempt, FailureAttribution } from '../history/attempt.js';
 import type { TargetHistory } from '../history/history.js';
 import { WINDOWS, type WindowName } from '../history/windows.js';
 import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
+import { NodeSeeds, type NodesByTarget } from './node-series.js';
+import { phasesOf, type Phase } from './phases.js';
+import { registerTargetState, type TargetState } from './target-state.js';
 
 export interface ProbeMetricsSource {
   /** Current targets with their histories, read at scrape time. */
@@ -11,7 +15,25 @@ export interface ProbeMetricsSource {
   now(): number;
   /** Max event-loop lag (ms) since the previous scrape. */
   takeLagMs(): number;
+  /**
+   * The target's status from its history (schedule/target-status.ts targetStatus), for vipwatch_target_up and
+   * vipwatch_target_state; without it those two export no series.
+   */
+  statusOf?(history: TargetHistory | undefined, now: number): TargetState;
+  /**
+   * The target's cluster view, read at scrape time: every node with ready endpoints gets its per-node series at 0
+   * before the first event. Without it (or without a view) the series appear with their first event.
+   */
+  viewFor?(target: TargetConfig): TargetClusterView | undefined;
 }
+
+/**
+ * The failure reason seeded at 0 per node: connect_timeout is the asymmetric-routing signal (SYN-ACKs lost on one
+ * node's path), the one a "failures per node" panel and alert must see from the first event. The other reasons
+ * appear with their first event: seeding all 10 would add 10 series per node and target for reasons most never see,
+ * and `sum by (node)` is already complete with one series per node.
+ */
+const SEEDED_REASON = 'connect_timeout';
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -22,9 +44,13 @@ interface TargetCells {
   /** vipwatch's own fault (reason probe_error): neither a success nor a failure of the target. */
   probeError: CounterCell;
   connect: HistogramCell;
-  tls: HistogramCell;
-  firstByte: HistogramCell;
+  /** Only for https (see phasesOf). */
+  tls?: HistogramCell;
+  /** Only where a response byte can arrive (see phasesOf). */
+  firstByte?: HistogramCell;
   total: HistogramCell;
+  /** protocol and phases: a reload that changes them rebuilds the target's cells. */
+  shape: string;
 }
 
 /** The probe engine's metrics, on the registry given (never the global one). */
@@ -38,6 +64,7 @@ export class ProbeMetrics {
   private readonly backendSuccesses: CellCounter;
   private readonly certNotAfter: Gauge<'target'>;
   private readonly cached = new Map<string, TargetCells>();
+  private readonly seeds: NodeSeeds[];
 
   constructor(registry: Registry, source: ProbeMetricsSource, version: string) {
     const registers = [registry];
@@ -71,6 +98,23 @@ export class ProbeMetrics {
       },
     });
     new Gauge({ name: 'vipwatch_build_info', help: 'Build information; always 1.', labelNames: ['version', 'nodejs'], registers }).labels(version, process.version).set(1);
+    registerTargetState(registry, {
+      targets: () => (source.statusOf ? source.targets() : []), now: () => source.now(), statusOf: (h, now) => source.statusOf?.(h, now) ?? 'unknown',
+    });
+    const failureSeeds = new NodeSeeds(this.failures, (target, node) => [target, SEEDED_REASON, node]);
+    const successSeeds = new NodeSeeds(this.backendSuccesses, (target, node) => [target, node]);
+    this.seeds = [failureSeeds, successSeeds];
+    const readyNodes = (): NodesByTarget => {
+      const out: NodesByTarget = new Map();
+      if (!source.viewFor) return out;
+      for (const { target } of source.targets()) {
+        const view = source.viewFor(target);
+        if (view) out.set(target.name, Object.keys(view.endpointsPerNode).filter((n) => view.endpointsPerNode[n]! > 0));
+      }
+      return out;
+    };
+    this.failures.onRead(() => failureSeeds.apply(readyNodes()));
+    this.backendSuccesses.onRead(() => successSeeds.apply(readyNodes()));
   }
 
   /**
@@ -82,8 +126,8 @@ export class ProbeMetrics {
     (a.ok ? c.ok : a.reason === 'probe_error' ? c.probeError : c.fail).value++;
     const tm = a.timings;
     if (tm.connectMs !== undefined) c.connect.observe(tm.connectMs / 1000);
-    if (tm.tlsMs !== undefined) c.tls.observe(tm.tlsMs / 1000);
-    if (tm.firstByteMs !== undefined) c.firstByte.observe(tm.firstByteMs / 1000);
+    if (tm.tlsMs !== undefined) c.tls?.observe(tm.tlsMs / 1000);
+    if (tm.firstByteMs !== undefined) c.firstByte?.observe(tm.firstByteMs / 1000);
     c.total.observe(tm.totalMs / 1000);
     if (!a.ok) this.failures.cell(t.name, a.reason ?? 'unknown', at?.node ?? 'unknown').value++;
     if (a.synRetransmit) this.synRetransmits.cell(t.name).value++;
@@ -101,17 +145,34 @@ export class ProbeMetrics {
     for (const m of [this.attempts, this.failures, this.duration, this.skipped, this.synRetransmits, this.stalled, this.backendSuccesses]) m.removeWhere(0, name);
     this.cached.delete(name);
     this.certNotAfter.remove({ target: name });
+    for (const s of this.seeds) s.forget(name);
   }
 
+  /**
+   * The target's cells, created on its first attempt: the attempt counters of its protocol and one histogram per
+   * phase it can time (no empty `tls` histogram for tcp or http: see phasesOf). A reload that changes the protocol
+   * or the phases drops the old attempt and duration series of the target and starts new ones.
+   */
   private children(t: TargetConfig): TargetCells {
+    const phases = phasesOf(t);
+    const shape = `${t.protocol} ${phases.join(',')}`;
     let c = this.cached.get(t.name);
+    if (c && c.shape !== shape) {
+      this.attempts.removeWhere(0, t.name);
+      this.duration.removeWhere(0, t.name);
+      c = undefined;
+    }
     if (!c) {
-      const h = (phase: string) => this.duration.cell(t.name, phase);
+      const h = (phase: Phase) => this.duration.cell(t.name, phase);
       c = {
         ok: this.attempts.cell(t.name, t.protocol, 'success'),
         fail: this.attempts.cell(t.name, t.protocol, 'failure'),
         probeError: this.attempts.cell(t.name, t.protocol, 'probe_error'),
-        connect: h('connect'), tls: h('tls'), firstByte: h('first_byte'), total: h('total'),
+        connect: h('connect'),
+        tls: phases.includes('tls') ? h('tls') : undefined,
+        firstByte: phases.includes('first_byte') ? h('first_byte') : undefined,
+        total: h('total'),
+        shape,
       };
       this.cached.set(t.name, c);
     }
