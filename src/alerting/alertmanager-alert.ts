@@ -18,8 +18,9 @@ const ALERTNAME: Record<IncidentKind, string> = {
 };
 
 /**
- * Labels decide an alert's identity in Alertmanager, so they hold only what names the problem: never counts
- * or nodes (those change while the incident lasts and go into annotations). Alertmanager drops empty labels.
+ * The labels every alert of the notification shares. Labels decide an alert's identity in Alertmanager, so they hold
+ * only what names the problem: never counts or ratios (those change while the incident lasts and go into
+ * annotations). Alertmanager drops empty labels.
  */
 export function alertLabels(n: Notification): Record<string, string> {
   const i = n.incident;
@@ -32,6 +33,19 @@ export function alertLabels(n: Notification): Record<string, string> {
   };
   if (i.service) labels.service = i.service;
   return labels;
+}
+
+/**
+ * The label sets a notification fires: one alert per suspected node, each with its `node` label, or one alert without
+ * `node` when no node is suspected (vip_unreachable, packet_loss). One alert per node rather than one with a joined
+ * list, so a route or a silence matches a node exactly (`node="node-2"`, not a regex over "node-2,node-3") and
+ * silencing one node under maintenance leaves the alert of another node of the same incident firing. The set changes
+ * as the incident's suspected nodes change: the sink ends the alerts that left it (AlertmanagerSink.alertsFor).
+ */
+export function alertLabelSets(n: Notification): Record<string, string>[] {
+  const base = alertLabels(n);
+  const nodes = [...new Set(n.incident.suspectedNodes)].filter((node) => node !== '');
+  return nodes.length ? nodes.map((node) => ({ ...base, node })) : [base];
 }
 
 export function alertAnnotations(n: Notification): Record<string, string> {

@@ -5,7 +5,7 @@ import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { revealed, SecretUrl } from '../lib/secret.js';
-import { alertAnnotations, alertLabels, sameLabels, type AmAlert } from './alertmanager-alert.js';
+import { alertAnnotations, alertLabelSets, sameLabels, type AmAlert } from './alertmanager-alert.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { classifyError } from './delivery-error.js';
 import { redactUrl, revealHeaders } from './headers.js';
@@ -14,7 +14,7 @@ import type { AlertMetrics } from './metrics.js';
 import type { Notification } from './notification.js';
 import { kindFilter, type Sink } from './sink.js';
 
-/** What Alertmanager was last told about an open incident: re-sent as is until the incident resolves. */
+/** One alert Alertmanager was last told about for an open incident: re-sent as is until the incident resolves. */
 interface Firing {
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -31,9 +31,11 @@ export interface AlertmanagerSinkOptions {
 }
 
 /**
- * Pushes to /api/v2/alerts. A firing alert carries endsAt = now + 4 x resendInterval and is re-sent every
- * resendInterval, so Alertmanager keeps it firing while vipwatch runs and lets it lapse if vipwatch dies
- * (as Prometheus does); a resolve sends the same labels with endsAt in the past.
+ * Pushes to /api/v2/alerts. An incident fires one alert per suspected node (alertLabelSets). A firing alert carries
+ * endsAt = now + 4 x resendInterval and is re-sent every resendInterval, so Alertmanager keeps it firing while
+ * vipwatch runs and lets it lapse if vipwatch dies (as Prometheus does); a resolve sends every alert of the incident
+ * with endsAt in the past. Whatever is not re-sent lapses: an alert whose end never reached Alertmanager (an update
+ * dropped after maxAge) is resolved by Alertmanager within 4 x resendInterval at most.
  */
 export class AlertmanagerSink implements Sink {
   readonly type = 'alertmanager';
@@ -44,7 +46,8 @@ export class AlertmanagerSink implements Sink {
   /** The full URL, revealed: only ever handed to the HTTP client. */
   private readonly url: string;
   private readonly http: HttpPoster;
-  private readonly firing = new Map<string, Firing>();
+  /** Incident id -> its alerts, one per suspected node. */
+  private readonly firing = new Map<string, Firing[]>();
   /** Incidents whose resolve is being delivered: no longer re-sent as firing. */
   private readonly resolving = new Set<string>();
   /** One POST at a time: a re-send must never land after the resolve it raced with. */
@@ -71,7 +74,7 @@ export class AlertmanagerSink implements Sink {
   }
 
   private resendable(): Firing[] {
-    return [...this.firing].filter(([id]) => !this.resolving.has(id)).map(([, f]) => f);
+    return [...this.firing].filter(([id]) => !this.resolving.has(id)).flatMap(([, f]) => f);
   }
 
   async init(): Promise<void> {
@@ -84,7 +87,8 @@ export class AlertmanagerSink implements Sink {
       throw err;
     }
     try {
-      for (const [id, f] of Object.entries(JSON.parse(text) as Record<string, Firing>)) this.firing.set(id, f);
+      // A state file from before per-node alerts holds one alert per incident.
+      for (const [id, f] of Object.entries(JSON.parse(text) as Record<string, Firing | Firing[]>)) this.firing.set(id, Array.isArray(f) ? f : [f]);
     } catch (err) {
       this.o.logger.error('alertmanager state unreadable; firing alerts will be re-sent from the next incident events', { sink: this.name, file: this.o.stateFile, error: errorMessage(err) });
     }
@@ -94,25 +98,26 @@ export class AlertmanagerSink implements Sink {
     return this.serialize(() => this.post(this.alertsFor(n), signal));
   }
 
-  /** The alerts one notification becomes: its own, plus the end of the previous identity when labels changed (kind, severity). */
+  /**
+   * The alerts one notification becomes: one per suspected node, plus the end of every previous alert of the incident
+   * whose labels left the set (a node no longer suspected, a changed kind or severity). A resolve ends them all: the
+   * previous ones and, should vipwatch have lost them (state file gone), the ones the notification names.
+   */
   alertsFor(n: Notification): AmAlert[] {
     const now = this.o.clock.now();
-    const labels = alertLabels(n);
-    const annotations = alertAnnotations(n);
-    const startsAt = n.incident.startedAt;
-    const prev = this.firing.get(n.incident.id);
+    const prev = this.firing.get(n.incident.id) ?? [];
+    const current = this.current(n, prev);
     const out: AmAlert[] = [];
     if (n.event === 'resolved') {
       const resolvedAt = Date.parse(n.incident.resolvedAt ?? '') || n.at;
-      const endsAt = iso(Math.max(Date.parse(startsAt) || 0, Math.min(now, resolvedAt)));
-      if (prev) out.push({ ...prev, endsAt });
-      if (!prev || !sameLabels(prev.labels, labels)) out.push({ labels, annotations, startsAt, endsAt });
+      const lost = current.filter((c) => !prev.some((p) => sameLabels(p.labels, c.labels)));
+      for (const f of [...prev, ...lost]) out.push({ ...f, endsAt: endAt(f, Math.min(now, resolvedAt)) });
       // No more re-sends from now on, even before Alertmanager heard the resolve.
       this.resolving.add(n.incident.id);
       return out;
     }
-    if (prev && !sameLabels(prev.labels, labels)) out.push({ ...prev, endsAt: iso(now) });
-    out.push({ labels, annotations, startsAt, endsAt: iso(now + this.validForMs) });
+    for (const p of prev) if (!current.some((c) => sameLabels(p.labels, c.labels))) out.push({ ...p, endsAt: endAt(p, now) });
+    for (const c of current) out.push({ ...c, endsAt: iso(now + this.validForMs) });
     return out;
   }
 
@@ -121,8 +126,18 @@ export class AlertmanagerSink implements Sink {
     if (n.test) return;
     this.resolving.delete(n.incident.id);
     if (n.event === 'resolved') this.firing.delete(n.incident.id);
-    else this.firing.set(n.incident.id, { labels: alertLabels(n), annotations: alertAnnotations(n), startsAt: n.incident.startedAt });
+    else this.firing.set(n.incident.id, this.current(n, this.firing.get(n.incident.id) ?? []));
     await this.save();
+  }
+
+  /**
+   * The alerts the notification says should fire. An alert that fired before keeps its startsAt; the first alerts of
+   * an incident start when the incident did, a node suspected later starts with the event that named it.
+   */
+  private current(n: Notification, prev: Firing[]): Firing[] {
+    const annotations = alertAnnotations(n);
+    const fresh = prev.length ? iso(n.at) : n.incident.startedAt;
+    return alertLabelSets(n).map((labels) => ({ labels, annotations, startsAt: prev.find((p) => sameLabels(p.labels, labels))?.startsAt ?? fresh }));
   }
 
   start(signal: AbortSignal): void {
@@ -195,4 +210,9 @@ export function alertsUrl(base: string): string {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** An end at `ms`, never before the alert's start (Alertmanager refuses endsAt < startsAt). */
+function endAt(f: Firing, ms: number): string {
+  return iso(Math.max(Date.parse(f.startsAt) || 0, ms));
 }

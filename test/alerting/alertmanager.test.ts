@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -66,7 +66,7 @@ describe.skipIf(alertmanager.skip)(`a real Alertmanager (${ALERTMANAGER_BIN})`, 
     const [alert, ...others] = await active('am-web');
     expect(others).toEqual([]);
     expect(alert!.labels).toEqual({
-      alertname: 'VipAsymmetricRouting', target: 'am-web', kind: 'asymmetric_routing', service: 'default/web', severity: 'critical', vipwatch_instance: 'probe-a',
+      alertname: 'VipAsymmetricRouting', target: 'am-web', kind: 'asymmetric_routing', node: 'node-2', service: 'default/web', severity: 'critical', vipwatch_instance: 'probe-a',
     });
     expect(alert!.annotations).toMatchObject({
       summary: 'web 192.0.2.100:80: connections through node-2 time out (asymmetric routing, rp_filter)',
@@ -88,20 +88,25 @@ describe.skipIf(alertmanager.skip)(`a real Alertmanager (${ALERTMANAGER_BIN})`, 
     const resends = (await registry.getSingleMetricAsString('vipwatch_notifications_total')).match(/event="resend",result="success"} (\d+)/);
     expect(resends?.[1]).toBe('1');
 
-    // An update changes annotations, not identity.
+    // An update that suspects one more node keeps node-2's alert (same identity, new annotations) and adds node-3's.
     await n.notify(event('update', { id: 'am-1', target: 'am-web', suspectedNodes: ['node-2', 'node-3'] }));
     await n.whenIdle();
     const updated = await active('am-web');
-    expect(updated).toHaveLength(1);
-    expect(updated[0]!.fingerprint).toBe(alert!.fingerprint);
-    expect(updated[0]!.annotations.suspected_nodes).toBe('node-2, node-3');
+    expect(updated.map((a) => a.labels.node).sort()).toEqual(['node-2', 'node-3']);
+    const node2 = updated.find((a) => a.labels.node === 'node-2')!;
+    expect(node2.fingerprint).toBe(alert!.fingerprint);
+    expect(node2.annotations.suspected_nodes).toBe('node-2, node-3');
+    expect(updated.find((a) => a.labels.node === 'node-3')!.labels).toEqual({ ...alert!.labels, node: 'node-3' });
 
+    // The resolve ends both (the incident record names only node-2 by then: node-3's alert is ended from vipwatch's state).
     await n.notify(event('resolved', { id: 'am-1', target: 'am-web' }));
     await n.whenIdle();
     expect(await active('am-web')).toEqual([]);
     const resolved = await waitFor(() => notified('am-web').find((p) => p.status === 'resolved'), { what: 'Alertmanager resolved notification' });
-    expect(resolved.alerts[0]!.labels).toEqual(alert!.labels);
-    expect(resolved.alerts[0]!.fingerprint).toBe(alert!.fingerprint);
+    expect(resolved.alerts.map((a) => a.labels.node).sort()).toEqual(['node-2', 'node-3']);
+    const resolvedNode2 = resolved.alerts.find((a) => a.labels.node === 'node-2')!;
+    expect(resolvedNode2.labels).toEqual(alert!.labels);
+    expect(resolvedNode2.fingerprint).toBe(alert!.fingerprint);
     // No re-sends after a resolve.
     await clock.advance(60_000);
     expect((await registry.getSingleMetricAsString('vipwatch_notifications_total')).match(/event="resend",result="success"} (\d+)/)?.[1]).toBe('1');
@@ -119,6 +124,47 @@ describe.skipIf(alertmanager.skip)(`a real Alertmanager (${ALERTMANAGER_BIN})`, 
     await n.notify(event('resolved', { id: 'am-2', target: 'am-kind', kind: 'packet_loss', severity: 'warning' }));
     await n.whenIdle();
     expect(await active('am-kind')).toEqual([]);
+  });
+
+  it('fires one alert per suspected node: a silence on node matches only its alert, a node no longer suspected is resolved', async () => {
+    const { n } = notifier('am-nodes');
+    await n.start();
+    await n.notify(event('open', { id: 'am-5', target: 'am-nodes', suspectedNodes: ['node-2', 'node-3'] }));
+    await n.whenIdle();
+    const firing = await active('am-nodes');
+    expect(firing.map((a) => a.labels.node).sort()).toEqual(['node-2', 'node-3']);
+    expect(firing.map((a) => a.annotations.suspected_nodes)).toEqual(['node-2, node-3', 'node-2, node-3']);
+
+    // node-3 is under maintenance: a silence on its node label silences its alert only.
+    const now = Date.now();
+    const res = await fetch(`${am.url}/api/v2/silences`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        matchers: [{ name: 'target', value: 'am-nodes', isRegex: false, isEqual: true }, { name: 'node', value: 'node-3', isRegex: false, isEqual: true }],
+        startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), createdBy: 'vipwatch test', comment: 'node-3 maintenance',
+      }),
+    });
+    expect(res.status).toBe(200);
+    const state = async () => Object.fromEntries((await active('am-nodes')).map((a) => [a.labels.node ?? '', a.status.state]));
+    await waitFor(async () => (await state())['node-3'] === 'suppressed', { what: 'node-3 silenced' });
+    expect(await state()).toEqual({ 'node-2': 'active', 'node-3': 'suppressed' });
+
+    // node-2 is no longer suspected: its alert ends, node-3's keeps firing.
+    await n.notify(event('update', { id: 'am-5', target: 'am-nodes', suspectedNodes: ['node-3'] }));
+    await n.whenIdle();
+    expect(await state()).toEqual({ 'node-3': 'suppressed' });
+
+    // A kind with no suspected node: one alert without a node label; node-3's ends.
+    await n.notify(event('update', { id: 'am-5', target: 'am-nodes', kind: 'vip_unreachable', suspectedNodes: [] }));
+    await n.whenIdle();
+    const [unreachable, ...rest] = await active('am-nodes');
+    expect(rest).toEqual([]);
+    expect(unreachable!.labels).toMatchObject({ alertname: 'VipUnreachable', kind: 'vip_unreachable' });
+    expect(unreachable!.labels.node).toBeUndefined();
+
+    await n.notify(event('resolved', { id: 'am-5', target: 'am-nodes', kind: 'vip_unreachable', suspectedNodes: [] }));
+    await n.whenIdle();
+    expect(await active('am-nodes')).toEqual([]);
   });
 
   it('keeps two vantage points apart by vipwatch_instance, and a duplicate push stays one alert', async () => {
@@ -154,6 +200,24 @@ describe.skipIf(alertmanager.skip)(`a real Alertmanager (${ALERTMANAGER_BIN})`, 
     await second.n.whenIdle();
     expect(await active('am-restart')).toEqual([]);
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({});
+  });
+
+  it('re-sends and resolves the alerts of a state file written before per-node alerts (one alert per incident)', async () => {
+    const clock = new FakeClock(Date.now());
+    const dir = mkdtempSync(join(tmpdir(), 'vipwatch-am-state-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const labels = { alertname: 'VipAsymmetricRouting', target: 'am-old', kind: 'asymmetric_routing', severity: 'critical', vipwatch_instance: 'probe-a', service: 'default/web' };
+    mkdirSync(join(dir, 'alertmanager'), { recursive: true });
+    writeFileSync(join(dir, 'alertmanager', 'alertmanager.json'), JSON.stringify({ 'am-6': { labels, annotations: { summary: 'old' }, startsAt: '2026-01-01T00:00:00.000Z' } }));
+    const { n } = notifier('am-old', { clock, dir });
+    await n.start();
+    await clock.advance(60_000);
+    await waitFor(async () => (await active('am-old')).length === 1, { what: 're-send of the old-format alert' });
+    expect((await active('am-old'))[0]!.labels).toEqual(labels);
+    // The resolve ends the old alert (no node label) and the node-2 one the record names.
+    await n.notify(event('resolved', { id: 'am-6', target: 'am-old' }));
+    await n.whenIdle();
+    expect(await active('am-old')).toEqual([]);
   });
 
   it('test-alert pushes a test alert that Alertmanager accepts and shows', async () => {
