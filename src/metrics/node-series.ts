@@ -1,7 +1,27 @@
+import type { TargetClusterView } from '../cluster/types.js';
+import type { TargetConfig } from '../config/targets.js';
 import type { CellCounter } from './cells.js';
 
 /** Target name -> nodes that should have a series now. */
 export type NodesByTarget = Map<string, readonly string[]>;
+
+/** The nodes with ready endpoints in each target's cluster view (targets without a view have none). */
+export function readyNodes(targets: readonly TargetConfig[], viewFor: (t: TargetConfig) => TargetClusterView | undefined): NodesByTarget {
+  const out: NodesByTarget = new Map();
+  for (const t of targets) {
+    const view = viewFor(t);
+    if (view) out.set(t.name, Object.keys(view.endpointsPerNode).filter((n) => view.endpointsPerNode[n]! > 0));
+  }
+  return out;
+}
+
+/**
+ * Whether a success can name the node that served it: only http(s) with backendHeader or backendJsonField. A tcp
+ * target's vipwatch_backend_successes_total stays empty, so it gets no zero series that would read "no node serves".
+ */
+export function identifiesBackend(t: TargetConfig): boolean {
+  return t.http?.backendHeader !== undefined || t.http?.backendJsonField !== undefined;
+}
 
 /**
  * Per-node counter series that exist at 0 before their first event, so a panel shows the healthy nodes too and

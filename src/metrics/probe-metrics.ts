@@ -5,7 +5,7 @@ import type { Attempt, FailureAttribution } from '../history/attempt.js';
 import type { TargetHistory } from '../history/history.js';
 import { WINDOWS, type WindowName } from '../history/windows.js';
 import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
-import { NodeSeeds, type NodesByTarget } from './node-series.js';
+import { identifiesBackend, NodeSeeds, readyNodes } from './node-series.js';
 import { phasesOf, type Phase } from './phases.js';
 import { registerTargetState, type TargetState } from './target-state.js';
 
@@ -22,7 +22,8 @@ export interface ProbeMetricsSource {
   statusOf?(history: TargetHistory | undefined, now: number): TargetState;
   /**
    * The target's cluster view, read at scrape time: every node with ready endpoints gets its per-node series at 0
-   * before the first event. Without it (or without a view) the series appear with their first event.
+   * before the first event (backend successes only where a success can name its node: identifiesBackend). Without
+   * it (or without a view) the series appear with their first event.
    */
   viewFor?(target: TargetConfig): TargetClusterView | undefined;
 }
@@ -104,17 +105,12 @@ export class ProbeMetrics {
     const failureSeeds = new NodeSeeds(this.failures, (target, node) => [target, SEEDED_REASON, node]);
     const successSeeds = new NodeSeeds(this.backendSuccesses, (target, node) => [target, node]);
     this.seeds = [failureSeeds, successSeeds];
-    const readyNodes = (): NodesByTarget => {
-      const out: NodesByTarget = new Map();
-      if (!source.viewFor) return out;
-      for (const { target } of source.targets()) {
-        const view = source.viewFor(target);
-        if (view) out.set(target.name, Object.keys(view.endpointsPerNode).filter((n) => view.endpointsPerNode[n]! > 0));
-      }
-      return out;
+    const nodes = (only: (t: TargetConfig) => boolean) => {
+      const viewFor = source.viewFor;
+      return viewFor ? readyNodes(source.targets().map((e) => e.target).filter(only), (t) => viewFor(t)) : new Map<string, string[]>();
     };
-    this.failures.onRead(() => failureSeeds.apply(readyNodes()));
-    this.backendSuccesses.onRead(() => successSeeds.apply(readyNodes()));
+    this.failures.onRead(() => failureSeeds.apply(nodes(() => true)));
+    this.backendSuccesses.onRead(() => successSeeds.apply(nodes(identifiesBackend)));
   }
 
   /**

@@ -106,9 +106,11 @@ describe('duration histograms per protocol', () => {
 
 describe('per-node series at 0', () => {
   it('seeds backend successes and connect_timeout failures for every node with ready endpoints, and drops them when the node leaves', async () => {
-    const web = target('web', 'http');
-    const views = new Map([['web', view({ 'node-1': 1, 'node-2': 2, 'node-3': 0 })]]);
-    const { registry, record, metrics } = setup([web], { views });
+    const web = target('web', 'http', { http: { path: '/', method: 'GET', headers: {}, expectStatus: [], maxBodyBytes: 1024, backendHeader: 'X-Node' } });
+    // A tcp target cannot name the node of a success: failures per node yes, successes per node no.
+    const db = target('db', 'tcp');
+    const views = new Map([['web', view({ 'node-1': 1, 'node-2': 2, 'node-3': 0 })], ['db', view({ 'node-3': 1 })]]);
+    const { registry, record, metrics } = setup([web, db], { views });
     const text = await exposition(registry);
     expect(lines(text, 'vipwatch_backend_successes_total{')).toEqual([
       'vipwatch_backend_successes_total{target="web",node="node-1"} 0',
@@ -117,7 +119,9 @@ describe('per-node series at 0', () => {
     expect(lines(text, 'vipwatch_probe_failures_total{')).toEqual([
       'vipwatch_probe_failures_total{target="web",reason="connect_timeout",node="node-1"} 0',
       'vipwatch_probe_failures_total{target="web",reason="connect_timeout",node="node-2"} 0',
+      'vipwatch_probe_failures_total{target="db",reason="connect_timeout",node="node-3"} 0',
     ]);
+    views.delete('db');
 
     // Events land on the seeded cells (no duplicate series); other reasons appear with their first event.
     record(web, attempt('web', T0 + 1, true, { backendNode: 'node-2' }));
