@@ -33,6 +33,22 @@ export interface SchedulerOptions {
   quantumMs?: number;
 }
 
+export interface StopOptions {
+  /**
+   * Let attempts in flight run on to their own deadline (their target's timeout), for at most this long, and record
+   * them as usual; attempts still running after it are aborted and not recorded. 0 (the default): abort at once.
+   */
+  drainMs?: number;
+}
+
+/** What became of the attempts in flight when stop() was called. */
+export interface StopSummary {
+  /** Finished during the drain and recorded (each went through onAttempt). */
+  finished: number;
+  /** Aborted by the stop and not recorded (drain over, or no drain). */
+  aborted: number;
+}
+
 export interface BurstRequest {
   count: number;
   spacingMs: number;
@@ -68,6 +84,8 @@ export class Scheduler {
   private driver?: TimerHandle;
   private driverAt = Infinity;
   private started = false;
+  /** Stopping with a drain: no new attempt starts, attempts in flight are still recorded. */
+  private draining = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.quantumMs = Math.max(1, opts.quantumMs ?? 10);
@@ -93,19 +111,37 @@ export class Scheduler {
     this.rearm();
   }
 
-  /** Stops all loops and aborts in-flight attempts; resolves when they have finished. */
-  async stop(): Promise<void> {
+  /**
+   * Stops all loops: no attempt starts any more (nor any burst). Attempts in flight are aborted and not recorded, or
+   * with `drainMs` first given that long to end by their own deadline (see StopOptions). Resolves when all have ended.
+   */
+  async stop(opts: StopOptions = {}): Promise<StopSummary> {
     this.started = false;
     this.opts.clock.clearTimeout(this.driver);
     this.driver = undefined;
     this.driverAt = Infinity;
-    const running: Promise<void>[] = [];
+    const inFlight: Loop[] = [];
     for (const loop of this.loops.values()) {
       this.disarm(loop);
+      if (loop.running) inFlight.push(loop);
+    }
+    const drainMs = opts.drainMs ?? 0;
+    if (drainMs > 0 && inFlight.length) {
+      this.draining = true;
+      let timer: TimerHandle | undefined;
+      const budget = new Promise<void>((r) => (timer = this.opts.clock.setTimeout(r, drainMs)));
+      await Promise.race([Promise.allSettled(inFlight.map((l) => l.running)), budget]);
+      this.opts.clock.clearTimeout(timer);
+      this.draining = false;
+    }
+    const running: Promise<void>[] = [];
+    for (const loop of inFlight) {
+      if (!loop.running) continue;
       loop.abort?.abort(new Error('vipwatch stopping'));
-      if (loop.running) running.push(loop.running);
+      running.push(loop.running);
     }
     await Promise.allSettled(running);
+    return { finished: inFlight.length - running.length, aborted: running.length };
   }
 
   targets(): TargetConfig[] {
@@ -285,7 +321,7 @@ export class Scheduler {
       .probe(loop.spec, ac.signal)
       .then(
         (result) => {
-          if (this.loops.get(target.name) !== loop || !this.started) return;
+          if (this.loops.get(target.name) !== loop || !(this.started || this.draining)) return;
           let recorded = false;
           try {
             const attempt = makeAttempt(result, {
