@@ -19,9 +19,10 @@ import { SelfErrorMonitor } from './metrics/self-errors.js';
 import { createProbers } from './probe/registry.js';
 import type { Prober, Protocol } from './probe/types.js';
 import { AttemptPipeline, type AttemptOutcome } from './pipeline/attempt-pipeline.js';
-import { Scheduler } from './schedule/scheduler.js';
+import { Scheduler, type StopOptions } from './schedule/scheduler.js';
 import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus } from './schedule/target-status.js';
+import { authGuard } from './server/auth.js';
 import { HttpServer, json, text } from './server/http-server.js';
 import { statusPageHtml } from './server/status-page.js';
 import { targetsReply, type TargetsApiSource } from './server/targets-api.js';
@@ -105,7 +106,9 @@ export class App {
     this.cluster.attachMetrics(this.registry, () => this.scheduler.targets());
     this.cluster.onTargetsChanged(() => this.applyTargets());
     const srv = opts.config.server;
-    this.server = new HttpServer(this.logger, { maxConnections: srv.maxConnections, headersTimeoutMs: srv.headersTimeoutMs, requestTimeoutMs: srv.requestTimeoutMs });
+    this.server = new HttpServer(this.logger, { maxConnections: srv.maxConnections, headersTimeoutMs: srv.headersTimeoutMs, requestTimeoutMs: srv.requestTimeoutMs, tls: srv.tls });
+    // Read at each request: a reload's new credentials apply at once.
+    this.server.guard(authGuard(() => this.config.server));
     this.routes();
   }
 
@@ -126,10 +129,16 @@ export class App {
     return addr;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops probing (with `drainMs`, attempts in flight first end by their deadline and are recorded: see StopOptions),
+   * then the cluster source, incident updates and alert delivery (what was not delivered stays in the outbox), then
+   * the server. Not ready from the first moment.
+   */
+  async stop(opts: StopOptions = {}): Promise<void> {
     this.ready = false;
+    const inFlight = await this.scheduler.stop(opts);
+    if (opts.drainMs) this.logger.info('attempts in flight at stop', { finished: inFlight.finished, aborted: inFlight.aborted });
     this.stopping.abort();
-    await this.scheduler.stop();
     await this.cluster.done();
     await this.incidents.stop();
     await this.notifier.stop();
@@ -143,9 +152,14 @@ export class App {
     this.pipeline.onOutcome(listener);
   }
 
-  /** Applies a new, already validated config's targets without a restart. */
+  /**
+   * Applies a new, already validated config without a restart: the static targets, server.auth and
+   * server.metricsAuth, and (when already serving HTTPS) server.tls's files. Everything else keeps running as it
+   * started until a restart (src/cli/reload-diff.ts names those keys; keep the two in step).
+   */
   reload(config: Config): void {
     this.config = config;
+    if (config.server.tls) this.server.setTlsFiles(config.server.tls);
     this.cluster.setStaticTargets(config.targets);
     this.applyTargets();
   }

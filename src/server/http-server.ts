@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { SERVER_DEFAULTS } from '../config/sections/server.js';
+import { SERVER_DEFAULTS, type ServerTlsConfig } from '../config/sections/server.js';
 import { ERR } from '../lib/error-codes.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { scrub, scrubBody } from '../lib/redact.js';
+import { TlsPairWatch } from './tls-pair-watch.js';
 
 export type Handler = (req: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
@@ -14,8 +16,11 @@ export interface Reply {
   contentType: string;
   /** A stream is written chunk by chunk with backpressure, yielding to the event loop between slices. */
   body: string | Buffer | AsyncIterable<string> | Iterable<string>;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
 }
+
+/** Runs before routing: a reply refuses the request, undefined lets it through (see auth.ts). */
+export type Guard = (req: IncomingMessage, url: URL) => Reply | undefined;
 
 export const json = (value: unknown, status = 200): Reply => ({ status, contentType: 'application/json; charset=utf-8', body: JSON.stringify(value, null, 2) + '\n' });
 export const text = (body: string, status = 200, contentType = 'text/plain; charset=utf-8'): Reply => ({ status, contentType, body });
@@ -31,13 +36,20 @@ export interface HttpServerOptions {
   checkIntervalMs?: number;
   /** Most synchronous work per slice of a streamed reply before yielding to the event loop. */
   sliceMs?: number;
+  /** Serve HTTPS with this certificate/key pair (re-read when the files change); plain HTTP without. */
+  tls?: ServerTlsConfig;
+  /** How often the TLS files are looked at for a change. Default 2 s. */
+  tlsCheckIntervalMs?: number;
 }
 
 /** A minimal router over node:http: exact-path GET routes, JSON errors, no framework; bounded in what clients hold. */
 export class HttpServer {
   private readonly routes = new Map<string, Handler>();
-  private server?: Server;
-  private readonly o: Required<HttpServerOptions>;
+  private server?: Server | TlsServer;
+  private readonly o: Required<Omit<HttpServerOptions, 'tls'>>;
+  private readonly tls?: ServerTlsConfig;
+  private tlsWatch?: TlsPairWatch;
+  private guardFn?: Guard;
   private dropped = 0;
 
   constructor(private readonly logger: Logger, opts: HttpServerOptions = {}) {
@@ -48,12 +60,25 @@ export class HttpServer {
       requestTimeoutMs: opts.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
       checkIntervalMs: opts.checkIntervalMs ?? Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
       sliceMs: opts.sliceMs ?? 5,
+      tlsCheckIntervalMs: opts.tlsCheckIntervalMs ?? 2000,
     };
+    this.tls = opts.tls;
   }
 
   get(path: string, handler: Handler): this {
     this.routes.set(path, handler);
     return this;
+  }
+
+  /** Every request passes `guard` first (one guard; a second call replaces it). */
+  guard(guard: Guard): this {
+    this.guardFn = guard;
+    return this;
+  }
+
+  /** Serving HTTPS: use this pair from now on when it checks out (a config reload named other files). */
+  setTlsFiles(files: ServerTlsConfig): void {
+    this.tlsWatch?.setFiles(files);
   }
 
   /** Connections refused at the cap since the start. */
@@ -63,12 +88,22 @@ export class HttpServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     const o = this.o;
-    const server = createServer({
+    const options = {
       headersTimeout: o.headersTimeoutMs,
       requestTimeout: o.requestTimeoutMs,
       connectionsCheckingInterval: o.checkIntervalMs,
       keepAliveTimeout: 5000,
-    }, (req, res) => void this.handle(req, res));
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    let server: Server | TlsServer;
+    if (this.tls) {
+      const tlsServer: TlsServer = createTlsServer(options, onRequest);
+      const watch = new TlsPairWatch(this.tls, this.logger, (pair) => tlsServer.setSecureContext(pair), o.tlsCheckIntervalMs);
+      // Unusable files refuse the start (the config check read them a moment ago; this is the race it cannot see).
+      tlsServer.setSecureContext(watch.load());
+      this.tlsWatch = watch;
+      server = tlsServer;
+    } else server = createServer(options, onRequest);
     server.maxConnections = o.maxConnections;
     // Idle sockets (nothing read or written for this long: a client that connects and says nothing, or stops reading a
     // streamed reply) are destroyed: with no 'timeout' listener on the server, Node does that itself.
@@ -92,6 +127,7 @@ export class HttpServer {
         resolve();
       });
     });
+    this.tlsWatch?.start();
     return server.address() as AddressInfo;
   }
 
@@ -99,6 +135,7 @@ export class HttpServer {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
+    this.tlsWatch?.stop();
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
   }
@@ -108,7 +145,9 @@ export class HttpServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const handler = this.routes.get(url.pathname);
-      if (!handler) reply = json({ error: 'not found', code: ERR.NOT_FOUND, path: url.pathname }, 404);
+      const refused = this.guardFn?.(req, url);
+      if (refused) reply = refused;
+      else if (!handler) reply = json({ error: 'not found', code: ERR.NOT_FOUND, path: url.pathname }, 404);
       else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...json({ error: 'method not allowed', code: ERR.METHOD }, 405), headers: { allow: 'GET, HEAD' } };
       else reply = await handler(req, url);
     } catch (err) {
