@@ -6,7 +6,7 @@ import { Backoff } from '../lib/backoff.js';
 import type { KubeClient, WatchEvent } from './kube-client.js';
 import { LogLimiter } from './log-limiter.js';
 import { objectKey, parseMeta, resourceVersionOf, type ObjectMeta } from './objects.js';
-import type { IndexedStore } from './store.js';
+import type { LoopStore } from './store.js';
 import type { ResourceState, ResourceStatus } from './types.js';
 
 export interface InformerTiming {
@@ -24,16 +24,24 @@ export interface InformerTiming {
 export interface InformerOptions<T extends { meta: ObjectMeta }> {
   /** Plural resource name, for logs and metrics. */
   resource: string;
+  /** The namespace a per-namespace loop reads (logs and status); undefined for a cluster-wide or cluster-scoped one. */
+  namespace?: string;
   path: string;
   query?: Record<string, string>;
   parse(raw: unknown): T | undefined;
-  store: IndexedStore<T>;
+  /** The store, or for a per-namespace loop the part of it that namespace owns. */
+  store: LoopStore<T>;
   client: KubeClient;
   clock: Clock;
   logger: Logger;
   timing: InformerTiming;
   random?: () => number;
   onChange(): void;
+  /**
+   * Explains a 403 (which request, which RBAC rule is missing) for the log line and lastError; the API's own message
+   * follows it. Without it the API's message alone is used.
+   */
+  forbidden?(verb: 'list' | 'watch'): string;
 }
 
 /** Extra time a watch gets past its server-side timeoutSeconds before it counts as silently stalled. */
@@ -64,6 +72,8 @@ export class Informer<T extends { meta: ObjectMeta }> {
   private shortInRow = 0;
   /** A warn line told about the current failure, so its recovery is worth an info line too. */
   private announced = false;
+  /** The request in flight, for the 403 explanation. */
+  private verb: 'list' | 'watch' = 'list';
   private readonly backoff: Backoff;
   private readonly log: Logger;
   private readonly limiter: LogLimiter;
@@ -73,7 +83,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
 
   constructor(private readonly o: InformerOptions<T>) {
     this.backoff = new Backoff(o.timing.backoff.initialMs, o.timing.backoff.maxMs, o.random);
-    this.log = o.logger.child({ resource: o.resource });
+    this.log = o.logger.child({ resource: o.resource, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}) });
     this.limiter = new LogLimiter(o.clock, FAILURE_LOG_WINDOW_MS);
   }
 
@@ -82,7 +92,9 @@ export class Informer<T extends { meta: ObjectMeta }> {
   }
 
   status(): ResourceStatus {
-    return { resource: this.o.resource, state: this.state, lastSyncAt: this.lastSyncAt, lastError: this.lastError };
+    const s: ResourceStatus = { resource: this.o.resource, state: this.state, lastSyncAt: this.lastSyncAt, lastError: this.lastError };
+    if (this.o.namespace !== undefined) s.namespace = this.o.namespace;
+    return s;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -110,6 +122,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
   private async relist(signal: AbortSignal): Promise<void> {
     const d = deadlineSignal(this.o.clock, this.o.timing.requestTimeoutMs, signal);
     let list;
+    this.verb = 'list';
     try {
       list = await this.o.client.list(this.o.path, this.o.query ?? {}, d.signal);
     } finally {
@@ -144,6 +157,7 @@ export class Informer<T extends { meta: ObjectMeta }> {
     let openedAt: number | undefined;
     let proving: TimerHandle | undefined;
     const lived = () => this.o.clock.monotonic() - openedAt!;
+    this.verb = 'watch';
     try {
       await this.o.client.watch(this.o.path, query, d.signal, {
         onOpen: () => {
@@ -246,9 +260,10 @@ export class Informer<T extends { meta: ObjectMeta }> {
       return this.expiredInRow > 1 ? this.backoff.next() : 0;
     }
     this.lastError = message;
+    if (code === ERR.KUBE_FORBIDDEN && this.o.forbidden) this.lastError = `${this.o.forbidden(this.verb)} (the API said: ${message})`;
     if (code === ERR.KUBE_FORBIDDEN || code === ERR.KUBE_NOT_FOUND) {
       if (this.state !== 'disabled')
-        this.log.warn('kubernetes source disabled: the API refuses this resource (check RBAC or whether the CRD is installed); retrying once per resync interval', { error: message, code });
+        this.log.warn('kubernetes source disabled: the API refuses this resource (check RBAC or whether the CRD is installed); retrying once per resync interval', { error: this.lastError, code });
       this.state = 'disabled';
       this.announced = true;
       this.rv = undefined;

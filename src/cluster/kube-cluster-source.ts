@@ -16,6 +16,11 @@ import {
   parseEndpointSlice, parseEvent, parseL2Status, parseNode, parseService,
   type EventObj, type L2StatusObj, type NodeObj, type ObjectMeta, type ServiceObj, type SliceObj,
 } from './objects.js';
+import { summarizeByResource } from './resource-summary.js';
+import {
+  accessPlan, collectionPath, ENDPOINTSLICES, EVENTS, followsWatchedNamespaces, forbiddenText, NODES, SERVICE_L2_STATUSES, SERVICES,
+  type KubeAccess,
+} from './resources.js';
 import { IndexedStore } from './store.js';
 import type { ArpEvidence, ClusterSnapshot, EndpointInfo, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
 import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer, viewVersion } from './view.js';
@@ -35,6 +40,8 @@ export interface KubeClusterSourceOptions {
 
 interface Loop {
   readonly resource: string;
+  /** Set on a per-namespace loop of kubernetes.namespaces: it matters only to views of Services in that namespace. */
+  readonly watchedNamespace?: string;
   readonly settled: Promise<void>;
   status(): ResourceStatus;
   run(signal: AbortSignal): Promise<void>;
@@ -47,6 +54,8 @@ interface Placement {
   view: TargetClusterView;
   /** Resources whose sync state decides freshness; undefined for a view that needs none (a pinned announcer). */
   relevant?: string[];
+  /** The Service's namespace: of the per-namespace loops, only its own decide freshness. */
+  namespace?: string;
   version: string;
   /** Backend identity (lower case) -> node: node names, pod names, namespace/pod, pod IPs. */
   backends: Map<string, string>;
@@ -79,7 +88,7 @@ export class KubeClusterSource implements ManagedClusterSource {
   private readonly l2 = new IndexedStore<L2StatusObj>((s) => (s.serviceName ? [`${s.serviceNamespace ?? s.meta.namespace}/${s.serviceName}`] : []));
   private readonly events = new IndexedStore<EventObj>((e) =>
     e.involved.kind === 'Service' && e.involved.name ? [`${e.involved.namespace ?? e.meta.namespace}/${e.involved.name}`] : []);
-  private readonly loops = new Map<string, Loop>();
+  private readonly loops: Loop[] = [];
   private readonly client: KubeClient;
   private readonly arp?: ArpWatcher;
   private readonly selector: LabelRequirement[];
@@ -107,17 +116,34 @@ export class KubeClusterSource implements ManagedClusterSource {
       minWatchDurationMs: config.minWatchDurationMs,
       backoff: config.backoff,
     };
-    const add = <T extends { meta: ObjectMeta }>(resource: string, path: string, parse: (raw: unknown) => T | undefined, store: IndexedStore<T>, query?: Record<string, string>, onChange?: () => void) => {
-      this.loops.set(resource, new Informer<T>({
-        resource, path, query, parse, store, client: this.client, clock, logger, timing, random: o.random, onChange: onChange ?? (() => {}),
-      }));
+    // One loop per resource, or with kubernetes.namespaces one per resource and namespace; all of a resource's loops
+    // feed one store (each owns its namespace's part of it), so views read the same stores either way.
+    const add = <T extends { meta: ObjectMeta }>(access: KubeAccess, parse: (raw: unknown) => T | undefined, store: IndexedStore<T>, query?: Record<string, string>, onChange?: () => void) => {
+      const namespace = access.namespace;
+      const informer = new Informer<T>({
+        resource: access.kind.resource, namespace, path: collectionPath(access), query, parse,
+        store: namespace === undefined ? store : store.partition(namespace),
+        client: this.client, clock, logger, timing, random: o.random, onChange: onChange ?? (() => {}),
+        forbidden: (verb) => forbiddenText(access, verb),
+      });
+      this.loops.push({
+        resource: informer.resource,
+        watchedNamespace: followsWatchedNamespaces(access.kind) ? namespace : undefined,
+        settled: informer.settled,
+        status: () => informer.status(),
+        run: (signal) => informer.run(signal),
+      });
     };
-    add('services', '/api/v1/services', parseService, this.services, undefined, () => this.rediscover());
-    add('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', parseEndpointSlice, this.slices);
-    add('nodes', '/api/v1/nodes', parseNode, this.nodes);
-    add('servicel2statuses', `/apis/metallb.io/v1beta1/namespaces/${config.metallbNamespace}/servicel2statuses`, parseL2Status, this.l2);
-    // Field selectors keep the event stream to MetalLB's announcements on Services.
-    add('events', '/api/v1/events', parseEvent, this.events, { fieldSelector: 'involvedObject.kind=Service,reason=nodeAssigned' });
+    for (const access of accessPlan({ namespaces: config.namespaces, metallbNamespace: config.metallbNamespace })) {
+      switch (access.kind) {
+        case SERVICES: add(access, parseService, this.services, undefined, () => this.rediscover()); break;
+        case ENDPOINTSLICES: add(access, parseEndpointSlice, this.slices); break;
+        case NODES: add(access, parseNode, this.nodes); break;
+        case SERVICE_L2_STATUSES: add(access, parseL2Status, this.l2); break;
+        // Field selectors keep the event stream to MetalLB's announcements on Services.
+        case EVENTS: add(access, parseEvent, this.events, { fieldSelector: 'involvedObject.kind=Service,reason=nodeAssigned' }); break;
+      }
+    }
     if (config.arp.enabled) {
       this.arp = new ArpWatcher({
         file: config.arp.file, intervalMs: config.arp.intervalMs, clock, logger,
@@ -131,9 +157,10 @@ export class KubeClusterSource implements ManagedClusterSource {
   start(signal: AbortSignal): Promise<void> {
     if (this.started) return this.started;
     this.o.logger.info('kubernetes cluster source starting', { connection: this.o.connection.describe, discovery: this.o.config.discovery.enabled, arp: this.o.config.arp.enabled });
-    for (const loop of this.loops.values()) this.running.push(loop.run(signal));
+    this.warnUnwatched();
+    for (const loop of this.loops) this.running.push(loop.run(signal));
     if (this.arp) this.running.push(this.arp.run(signal));
-    this.started = Promise.all([...this.loops.values()].map((l) => l.settled)).then(() => {});
+    this.started = Promise.all(this.loops.map((l) => l.settled)).then(() => {});
     return this.started;
   }
 
@@ -143,18 +170,20 @@ export class KubeClusterSource implements ManagedClusterSource {
   }
 
   resources(): ResourceStatus[] {
-    return [...this.loops.values()].map((l) => l.status());
+    return this.loops.map((l) => l.status());
   }
 
   setStaticTargets(targets: TargetConfig[]): void {
     this.staticTargets = targets;
+    if (this.started) this.warnUnwatched();
     this.rediscover();
   }
 
   attachMetrics(registry: Registry, targets?: () => TargetConfig[]): void {
     if (this.registries.has(registry)) return;
     this.registries.add(registry);
-    registerClusterMetrics(registry, { targets: targets ?? (() => this.allTargets()), viewFor: (t) => this.viewFor(t), resources: () => this.resources() });
+    // The gauges keep one series per resource: the per-namespace loops of a resource are summed up into one status.
+    registerClusterMetrics(registry, { targets: targets ?? (() => this.allTargets()), viewFor: (t) => this.viewFor(t), resources: () => summarizeByResource(this.resources()) });
   }
 
   discoveredTargets(): TargetConfig[] {
@@ -174,7 +203,7 @@ export class KubeClusterSource implements ManagedClusterSource {
     if (!p) return { nodeOf: (identity) => this.nodeOf(undefined, identity) };
     let view = p.view;
     if (p.relevant) {
-      const fresh = this.freshness(p.relevant);
+      const fresh = this.freshness(p.relevant, p.namespace);
       view = { ...p.view, syncedAt: fresh.syncedAt, stale: fresh.stale };
     }
     const context = contextFromView(view, this.o.clock.now(), p.version);
@@ -229,7 +258,8 @@ export class KubeClusterSource implements ManagedClusterSource {
     };
     if (svc?.healthCheckNodePort !== undefined) view.healthCheckNodePort = svc.healthCheckNodePort;
     if (arp) view.arp = arp;
-    return { view, relevant, version: viewVersion(view), backends: backendIndex(endpoints, key.split('/')[0]!) };
+    const namespace = key.split('/')[0]!;
+    return { view, relevant, namespace, version: viewVersion(view), backends: backendIndex(endpoints, namespace) };
   }
 
   /** Node names first, then pod names (bare or namespace/name), then pod IPs. */
@@ -247,20 +277,28 @@ export class KubeClusterSource implements ManagedClusterSource {
     return matches.length === 1 ? `${matches[0]!.meta.namespace}/${matches[0]!.meta.name}` : undefined;
   }
 
-  private freshness(resources: string[]): { syncedAt?: number; stale: boolean } {
+  /**
+   * A view is fresh while every loop it depends on is synced and recent: each relevant resource's loop, or with
+   * kubernetes.namespaces the loop of the Service's namespace (a namespace nobody watches is never fresh).
+   */
+  private freshness(resources: string[], namespace: string | undefined): { syncedAt?: number; stale: boolean } {
     let syncedAt: number | undefined;
     let stale = false;
     let neverSynced = false;
     for (const r of resources) {
-      const st = this.loops.get(r)!.status();
       const essential = ESSENTIAL.includes(r);
-      if (st.state === 'disabled' && !essential) continue;
-      if (st.state !== 'synced') stale = true;
-      if (st.lastSyncAt === undefined) {
-        if (essential) neverSynced = true;
-        continue;
+      const loops = this.loops.filter((l) => l.resource === r && (l.watchedNamespace === undefined || l.watchedNamespace === namespace));
+      if (!loops.length && essential) neverSynced = true;
+      for (const loop of loops) {
+        const st = loop.status();
+        if (st.state === 'disabled' && !essential) continue;
+        if (st.state !== 'synced') stale = true;
+        if (st.lastSyncAt === undefined) {
+          if (essential) neverSynced = true;
+          continue;
+        }
+        syncedAt = syncedAt === undefined ? st.lastSyncAt : Math.min(syncedAt, st.lastSyncAt);
       }
-      syncedAt = syncedAt === undefined ? st.lastSyncAt : Math.min(syncedAt, st.lastSyncAt);
     }
     if (neverSynced) syncedAt = undefined;
     if (syncedAt === undefined || this.o.clock.now() - syncedAt > this.o.config.staleAfterMs) stale = true;
@@ -279,6 +317,21 @@ export class KubeClusterSource implements ManagedClusterSource {
     const out: string[] = [];
     for (const n of this.nodes.values()) if (n.internalIps.some((ip) => this.arp!.macsFor(ip).includes(mac))) out.push(n.meta.name);
     return out;
+  }
+
+  /**
+   * With kubernetes.namespaces, a target whose Service is in a namespace vipwatch does not watch can never get a
+   * fresh view: said once per target and namespace.
+   */
+  private warnUnwatched(): void {
+    const watched = this.o.config.namespaces;
+    if (!watched) return;
+    for (const t of this.staticTargets) {
+      const ns = t.service?.split('/')[0];
+      if (ns === undefined || watched.includes(ns) || this.warned.has(`unwatched ${t.name} ${ns}`)) continue;
+      this.warned.add(`unwatched ${t.name} ${ns}`);
+      this.o.logger.warn('target\'s Service is in a namespace kubernetes.namespaces leaves out: its view stays stale', { target: t.name, service: t.service, namespaces: watched });
+    }
   }
 
   private allTargets(): TargetConfig[] {

@@ -1,5 +1,16 @@
+/** What an informer loop writes to: the whole store, or the part of it one namespace's loop owns. */
+export interface LoopStore<T> {
+  readonly size: number;
+  set(key: string, item: T): void;
+  delete(key: string): void;
+  /** Replaces every item this store owns with `entries`. */
+  replace(entries: Iterable<[string, T]>): void;
+  /** Removes every item this store owns. */
+  clear(): void;
+}
+
 /** Objects of one kind keyed by "namespace/name", with one optional secondary index kept up to date on every change. */
-export class IndexedStore<T> {
+export class IndexedStore<T> implements LoopStore<T> {
   private readonly items = new Map<string, T>();
   private readonly index = new Map<string, Map<string, T>>();
   private readonly indexKeys = new Map<string, string[]>();
@@ -64,5 +75,30 @@ export class IndexedStore<T> {
     this.items.clear();
     this.index.clear();
     this.indexKeys.clear();
+  }
+
+  /**
+   * The items of one namespace (keys "namespace/…") as a store of their own: its replace and clear leave the other
+   * namespaces alone, so several per-namespace loops can feed one store.
+   */
+  partition(namespace: string): LoopStore<T> {
+    const prefix = `${namespace}/`;
+    const owned = () => [...this.items.keys()].filter((k) => k.startsWith(prefix));
+    const clear = () => {
+      for (const k of owned()) this.delete(k);
+    };
+    return {
+      get size() {
+        return owned().length;
+      },
+      set: (key, item) => this.set(key, item),
+      delete: (key) => this.delete(key),
+      replace: (entries) => {
+        const next = new Map(entries);
+        for (const k of owned()) if (!next.has(k)) this.delete(k);
+        for (const [k, v] of next) this.set(k, v);
+      },
+      clear,
+    };
   }
 }

@@ -80,6 +80,11 @@ export type ResourceState = 'starting' | 'synced' | 'failing' | 'disabled';
 export interface ResourceStatus {
   /** Plural resource: services, endpointslices, nodes, servicel2statuses, events. */
   resource: string;
+  /**
+   * The namespace the loop reads: MetalLB's for servicel2statuses, and each of kubernetes.namespaces for services,
+   * endpointslices and events when it is set (one status per namespace). Absent for cluster-wide and cluster-scoped loops.
+   */
+  namespace?: string;
   state: ResourceState;
   /** Epoch ms of the last confirmation from the API (list, watch opened, event, bookmark, clean end of a watch). */
   lastSyncAt?: number;
@@ -110,7 +115,7 @@ export interface ManagedClusterSource extends ClusterSource {
    * read at scrape time; by default the static plus discovered targets.
    */
   attachMetrics(registry: Registry, targets?: () => TargetConfig[]): void;
-  /** Per-resource health, for logs, /api and metrics. */
+  /** Per-loop health (one per resource, or per resource and namespace), for logs, /api and metrics. */
   resources(): ResourceStatus[];
   /** Resolves once every loop started by start() has ended after its signal aborted. */
   done(): Promise<void>;

@@ -7,6 +7,9 @@
  *
  * Collections are named by their plural resource ("services", "endpointslices", "nodes", "events",
  * "servicel2statuses"); any kind can be stored, its plural derived from the kind.
+ *
+ * With `rbac`, it enforces RBAC as the API server does: each token is granted rules (verbs on resources of an API
+ * group, in one namespace or cluster-wide) and a request no rule allows is answered 403 with the API server's Status.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -20,7 +23,25 @@ export interface FakeKubeApiOptions {
   tokens?: string[];
   /** End watches after their timeoutSeconds (real time). Default true. */
   honorTimeoutSeconds?: boolean;
+  /**
+   * Bearer token -> the rules it is granted. When set, a request needs one of these tokens (else 401) and a rule that
+   * allows it (else 403, with the Status a real API server sends).
+   */
+  rbac?: Record<string, RbacRule[]>;
 }
+
+/** One granted rule, as a Role (namespace set) or a ClusterRole bound cluster-wide (namespace undefined) gives it. */
+export interface RbacRule {
+  /** '' is the core group. */
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  /** The namespace a RoleBinding grants it in; undefined: every namespace and cluster-scoped resources. */
+  namespace?: string;
+}
+
+/** The user a token authenticates as, in 403 messages. */
+export const RBAC_USER = 'system:serviceaccount:vipwatch:vipwatch';
 
 export interface RecordedRequest {
   path: string;
@@ -125,6 +146,7 @@ export function statusObject(code: number, message?: string): Record<string, unk
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
   tokens: Set<string> | undefined;
+  rbac: Record<string, RbacRule[]> | undefined;
   private server?: Server;
   private port = 0;
   private rv = 1000;
@@ -143,6 +165,7 @@ export class FakeKubeApi {
 
   constructor(private readonly opts: FakeKubeApiOptions = {}) {
     this.tokens = opts.tokens ? new Set(opts.tokens) : undefined;
+    this.rbac = opts.rbac;
   }
 
   get url(): string {
@@ -345,6 +368,16 @@ export class FakeKubeApi {
       const token = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
       if (!token || !this.tokens.has(token)) return answer(res, 401, statusObject(401));
     }
+    if (this.rbac) {
+      const token = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+      const rules = token === undefined ? undefined : this.rbac[token];
+      if (!rules) return answer(res, 401, statusObject(401));
+      if (route) {
+        const verb = watch ? 'watch' : 'list';
+        const request = { group: groupOf(route), resource: route.resource, namespace: route.namespace };
+        if (!rules.some((r) => rbacAllows(r, request, verb))) return answer(res, 403, forbiddenStatus(route, verb));
+      }
+    }
     if (this.stalled.has('*') || (route && this.stalled.has(route.resource))) {
       this.held.add(res);
       res.on('close', () => this.held.delete(res));
@@ -524,6 +557,32 @@ function parseRoute(path: string): Route | undefined {
   const m = path.match(/^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)\/?$/);
   if (!m) return undefined;
   return { apiVersion: m[1] ?? m[2]!, namespace: m[3], resource: m[4]! };
+}
+
+function groupOf(route: Route): string {
+  return route.apiVersion.includes('/') ? route.apiVersion.split('/')[0]! : '';
+}
+
+/**
+ * RBAC's check: group, resource and verb match, and a grant in a namespace covers only requests in that namespace
+ * (never a cluster-wide list, never a cluster-scoped resource).
+ */
+export function rbacAllows(rule: RbacRule, request: { group: string; resource: string; namespace?: string }, verb: string): boolean {
+  const any = (list: string[], v: string) => list.includes('*') || list.includes(v);
+  if (!any(rule.apiGroups, request.group) || !any(rule.resources, request.resource) || !any(rule.verbs, verb)) return false;
+  return rule.namespace === undefined || rule.namespace === request.namespace;
+}
+
+/** The Status kube-apiserver answers a forbidden request with. */
+function forbiddenStatus(route: Route, verb: string): Record<string, unknown> {
+  const group = groupOf(route);
+  const where = route.namespace === undefined ? 'at the cluster scope' : `in the namespace "${route.namespace}"`;
+  const qualified = group ? `${route.resource}.${group}` : route.resource;
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+    message: `${qualified} is forbidden: User "${RBAC_USER}" cannot ${verb} resource "${route.resource}" in API group "${group}" ${where}`,
+    reason: 'Forbidden', details: { group: group || undefined, kind: route.resource }, code: 403,
+  };
 }
 
 function matches(o: KubeObject, route: Route, query: Record<string, string>): boolean {

@@ -11,17 +11,26 @@ export interface KubernetesConfig {
   /** Defaults to true when kubeconfig, apiServer or inCluster is set. Enabled with none of them: in-cluster when
    * KUBERNETES_SERVICE_HOST is set, else $KUBECONFIG, else ~/.kube/config (resolved at start). */
   enabled: boolean;
-  /** Absolute path. */
+  /** Absolute path, or "~"/"~/…" kept as written and expanded from HOME when the connection is resolved. */
   kubeconfig?: string;
   context?: string;
   inCluster: boolean;
   apiServer?: string;
-  /** Absolute path, re-read on every request (projected ServiceAccount tokens rotate); never the token itself. */
+  /**
+   * Absolute path (or "~/…", as kubeconfig), re-read on every request (projected ServiceAccount tokens rotate); never
+   * the token itself.
+   */
   tokenFile?: string;
-  /** Absolute path. */
+  /** Absolute path (or "~/…", as kubeconfig). */
   caFile?: string;
   insecureSkipTlsVerify: boolean;
   metallbNamespace: string;
+  /**
+   * Namespaces whose Services, EndpointSlices and events are listed and watched, one loop each (for a token limited to
+   * them); never cluster-wide. Undefined (the default): cluster-wide. Nodes stay cluster-scoped, ServiceL2Status stays
+   * in metallbNamespace.
+   */
+  namespaces?: string[];
   requestTimeoutMs: number;
   resyncIntervalMs: number;
   staleAfterMs: number;
@@ -39,12 +48,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsLabel = str({ pattern: DNS_LABEL, patternHint: 'must be a Kubernetes namespace name (lowercase letters, digits and "-")' });
 
 /**
- * A file path, kept absolute (its content may rotate). Validation reads no files: whether it can be read (and, for a
- * kubeconfig, whether its context resolves) is checked after validation by the loader's `check` (check-config, start,
- * reload) and again when the connection is resolved at start.
+ * A file path, kept absolute (its content may rotate); "~" and "~/…" are kept as written, for HOME to be read where
+ * the connection is resolved (src/cluster/resolve-connection.ts). Validation reads no files (nor the environment):
+ * whether it can be read (and, for a kubeconfig, whether its context resolves) is checked after validation by the
+ * loader's `check` (check-config, start, reload) and again when the connection is resolved at start.
  */
 const filePath: Validator<string> = (v, path, ctx) => {
   if (typeof v !== 'string' || v === '') return ctx.report(path, `must be a file path, got ${typeName(v)}`);
+  if (v === '~' || v.startsWith('~/')) return v;
   return resolve(ctx.baseDir, v);
 };
 
@@ -96,6 +107,7 @@ const shape = object({
   caFile: field(filePath),
   insecureSkipTlsVerify: field(bool(), { default: false }),
   metallbNamespace: field(dnsLabel, { default: 'metallb-system' }),
+  namespaces: field(arrayOf(dnsLabel)),
   requestTimeout: field(duration({ min: 100, max: 600_000 }), { default: 30_000 }),
   resyncInterval: field(duration({ min: 1000, max: 86_400_000 }), { default: 600_000 }),
   staleAfter: field(duration({ min: 1000, max: 86_400_000 }), { default: 120_000 }),
@@ -120,6 +132,17 @@ const shape = object({
     problem('staleAfter', `must be longer than watchTimeout (${v.watchTimeout}ms): a quiet, healthy watch is only re-confirmed when it ends`);
   if (v.minWatchDuration >= v.watchTimeout)
     problem('minWatchDuration', `must be shorter than watchTimeout (${v.watchTimeout}ms): a watch the server ends on time would count as a failure`);
+  if (v.namespaces !== undefined && v.namespaces.length === 0)
+    problem('namespaces', 'must name at least one namespace; leave kubernetes.namespaces out to watch every namespace');
+  // Discovery sees only the Services vipwatch watches: a namespace it names outside kubernetes.namespaces is a mistake.
+  if (v.namespaces !== undefined) {
+    v.discovery.namespaces.forEach((ns, i) => {
+      if (!v.namespaces!.includes(ns)) {
+        ctx.report([...path, 'discovery', 'namespaces', i], `"${ns}" is not in kubernetes.namespaces: vipwatch does not watch it, so nothing would be discovered there`);
+        bad = true;
+      }
+    });
+  }
   if (bad) return INVALID;
   return {
     enabled: v.enabled ?? (v.kubeconfig !== undefined || v.apiServer !== undefined || v.inCluster),
@@ -131,6 +154,7 @@ const shape = object({
     caFile: v.caFile,
     insecureSkipTlsVerify: v.insecureSkipTlsVerify,
     metallbNamespace: v.metallbNamespace,
+    ...(v.namespaces !== undefined ? { namespaces: [...new Set(v.namespaces)] } : {}),
     requestTimeoutMs: v.requestTimeout,
     resyncIntervalMs: v.resyncInterval,
     staleAfterMs: v.staleAfter,
