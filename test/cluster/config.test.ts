@@ -72,7 +72,7 @@ describe('kubernetes config section', () => {
     ['an unreadable tokenFile', 'kubernetes:\n  apiServer: https://192.0.2.10\n  tokenFile: nope\n', [`3:14: kubernetes.tokenFile: cannot read ${join(dir, 'nope')}: ENOENT`]],
     ['an unreadable kubeconfig', 'kubernetes:\n  kubeconfig: nope\n', [`2:15: kubernetes.kubeconfig: cannot read ${join(dir, 'nope')}: ENOENT`]],
     ['an unreadable caFile', 'kubernetes:\n  apiServer: https://192.0.2.10\n  caFile: nope.crt\n', [`3:11: kubernetes.caFile: cannot read ${join(dir, 'nope.crt')}: ENOENT`]],
-    ['a kubeconfig context that does not exist', 'kubernetes:\n  kubeconfig: kubeconfig\n  context: b\n', [`3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`]],
+    ['a kubeconfig context that does not exist', 'kubernetes:\n  kubeconfig: kubeconfig\n  context: b\n', [`3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found; known: a`]],
     ['a bad label selector', 'kubernetes:\n  discovery:\n    labelSelector: "app in (a"\n', ['3:20: kubernetes.discovery.labelSelector: invalid label selector "app in (a": cannot parse "app in (a"']],
     ['a bad namespace', 'kubernetes:\n  discovery:\n    namespaces: [Default]\n', ['3:18: kubernetes.discovery.namespaces[0]: must be a Kubernetes namespace name (lowercase letters, digits and "-")']],
     ['staleAfter not above watchTimeout', 'kubernetes:\n  watchTimeout: 2m\n  staleAfter: 2m\n', ['3:15: kubernetes.staleAfter: must be longer than watchTimeout (120000ms): a quiet, healthy watch is only re-confirmed when it ends']],
@@ -103,11 +103,11 @@ describe('the files the kubernetes section names', () => {
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} };
     expect(checkConfigCommand(file, io)).toBe(1);
-    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`, `${file}: 1 problem`]);
+    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found; known: a`, `${file}: 1 problem`]);
     expect(out).toEqual([]);
     err.length = 0;
     expect(loadOrReport(file, io)).toBeUndefined();
-    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found`]);
+    expect(err).toEqual([`${file}:3:12: kubernetes.context: ${join(dir, 'kubeconfig')}: context "b" not found; known: a`]);
     writeFileSync(file, 'kubernetes:\n  kubeconfig: kubeconfig\n  context: a\n');
     expect(checkConfigCommand(file, io)).toBe(0);
     expect(out).toEqual([`${file}: ok (0 targets)`]);
