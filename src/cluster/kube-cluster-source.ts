@@ -156,7 +156,9 @@ export class KubeClusterSource implements ManagedClusterSource {
   /** Starts every watch loop; resolves once each resource had a first outcome (synced, failing or disabled). Never rejects. */
   start(signal: AbortSignal): Promise<void> {
     if (this.started) return this.started;
-    this.o.logger.info('kubernetes cluster source starting', { connection: this.o.connection.describe, discovery: this.o.config.discovery.enabled, arp: this.o.config.arp.enabled });
+    this.o.logger.info('kubernetes cluster source starting', {
+      connection: this.o.connection.describe, namespaces: this.o.config.namespaces ?? 'all', discovery: this.o.config.discovery.enabled, arp: this.o.config.arp.enabled,
+    });
     this.warnUnwatched();
     for (const loop of this.loops) this.running.push(loop.run(signal));
     if (this.arp) this.running.push(this.arp.run(signal));
