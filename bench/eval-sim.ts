@@ -38,7 +38,9 @@ export type Fault =
 export type SimEvent =
   | { at: number; kind: 'failover'; to: string; gap?: number }
   | { at: number; kind: 'move'; from: string; to: string }
-  | { at: number; kind: 'stall'; length: number };
+  | { at: number; kind: 'stall'; length: number }
+  /** The fault stops (the fix lands) or starts again: toggles it from this attempt on. */
+  | { at: number; kind: 'toggle' };
 
 export interface Scenario {
   endpoints: Record<string, number>;
@@ -93,6 +95,7 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
   let view: { p: Placement; v: number } = { p: clone(real), v: version };
   let gapLeft = 0;
   let stallLeft = 0;
+  let faultActive = true;
   const out: Attempt[] = [];
   const total = s.warmup + s.length;
   for (let i = 0; i < total; i++) {
@@ -100,6 +103,7 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
     for (const e of s.events) {
       if (e.at !== rel) continue;
       if (e.kind === 'stall') stallLeft = e.length;
+      else if (e.kind === 'toggle') faultActive = !faultActive;
       else {
         real = clone(real);
         if (e.kind === 'failover') {
@@ -117,7 +121,7 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
       const x = pending.shift()!;
       view = { p: x.p, v: x.v };
     }
-    const faultOn = rel >= 0;
+    const faultOn = rel >= 0 && faultActive;
     const startedAt = s.start + i * s.intervalMs;
     const cluster: AttemptClusterContext = {
       announcerNode: view.p.announcer, announcerSource: 'servicel2status', endpointsPerNode: { ...view.p.endpoints },

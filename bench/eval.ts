@@ -151,6 +151,104 @@ function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
   return { windows, evaluatedEveryAttempt: true, attemptsPerWindow: 150, asymmetricRoutingWindows: asym, finalVerdicts: verdicts, byLossRate: byLoss };
 }
 
+interface TransitionFamily {
+  name: string;
+  runs: number;
+  scenario?: Partial<Scenario>;
+  /** Kinds the scenario itself supports besides the fault's (background loss makes packet_loss a right answer). */
+  alsoRight?: Verdict[];
+  /** Attempts from onset at which the fault toggles (off, on, off, ...). */
+  toggles(r: Rng): number[];
+  length: number;
+}
+
+/** Wrong kinds: anything but the fault's own kind, insufficient_data or healthy. */
+function wrongKind(v: Verdict): boolean {
+  return v !== 'asymmetric_routing' && v !== 'insufficient_data' && v !== 'healthy';
+}
+
+/**
+ * The fault starting mid-window, fixed mid-window, and flapping: per run, attempts from the onset to the first correct
+ * verdict, from the fix to the first healthy one, and how many attempts were judged as a wrong kind (goal 0). Seconds
+ * follow at a given interval (the simulated timeouts fit in the interval, as the config requires).
+ */
+function transitions(quick: boolean, cfg: DiagnosisConfig, seed: number) {
+  const n = (x: number) => (quick ? Math.max(20, Math.round(x / 10)) : x);
+  const fams: TransitionFamily[] = [
+    { name: 'rp_filter 1/3, starts after 40 healthy, fixed after 60', runs: n(300), length: 160, toggles: () => [60] },
+    { name: 'rp_filter 1/3, starts after 40 healthy, fixed after 120', runs: n(300), length: 220, toggles: () => [120] },
+    {
+      name: 'rp_filter 1/3, fixed after 120, 500 ms interval, 400 ms timeout (the lab)', runs: n(300), length: 400, toggles: () => [120],
+      scenario: { intervalMs: 500, timeoutMs: 400 },
+    },
+    {
+      name: 'rp_filter 1/3, fixed after 120, 1% background loss', runs: n(300), length: 220, toggles: () => [120], scenario: { loss: 0.01 },
+      alsoRight: ['packet_loss'],
+    },
+    {
+      name: 'rp_filter 1/3, flapping every 30-150 attempts (1-5 min at 2 s)', runs: n(300), length: 400,
+      toggles: (r) => {
+        const out: number[] = [];
+        for (let at = 30 + Math.floor(r() * 120); at < 400; at += 30 + Math.floor(r() * 120)) out.push(at);
+        return out;
+      },
+    },
+  ];
+  const out: Record<string, unknown>[] = [];
+  let seedN = seed * 7_000_003;
+  for (const f of fams) {
+    const toDetect: number[] = [];
+    const toHealthy: number[] = [];
+    let wrong = 0;
+    let runsWithWrong = 0;
+    let wrongOnset = 0;
+    let runsWithWrongOnset = 0;
+    for (let k = 0; k < f.runs; k++) {
+      const r = rng(seedN++);
+      const toggles = f.toggles(r);
+      const s: Scenario = { ...DEFAULT_SCENARIO, ...rp2, ...f.scenario, length: f.length, events: toggles.map((at) => ({ at, kind: 'toggle' as const })) };
+      const t: TargetConfig = { ...target, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs };
+      const attempts = simulate(s, r);
+      let detectedAt: number | null = null;
+      const fix = toggles[0]!;
+      let healthyAt: number | null = null;
+      let w = 0;
+      let wo = 0;
+      for (let i = s.warmup; i < attempts.length; i++) {
+        const d = diagnose({ target: t, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
+        const rel = i - s.warmup;
+        if (detectedAt === null && rel < fix && d.verdict === 'asymmetric_routing' && sameSet(d.suspectedNodes, ['node-2'])) detectedAt = rel + 1;
+        if (healthyAt === null && rel >= fix && (toggles[1] === undefined || rel < toggles[1]) && d.verdict === 'healthy') healthyAt = rel - fix + 1;
+        if (wrongKind(d.verdict) && !f.alsoRight?.includes(d.verdict)) {
+          if (rel < fix) wo++;
+          else w++;
+        }
+      }
+      if (detectedAt !== null) toDetect.push(detectedAt);
+      if (healthyAt !== null) toHealthy.push(healthyAt);
+      wrong += w;
+      if (w) runsWithWrong++;
+      wrongOnset += wo;
+      if (wo) runsWithWrongOnset++;
+    }
+    const secs = (xs: number[], ms: number) => ({ median: sec(quantile(xs, 0.5), ms), p99: sec(quantile(xs, 0.99), ms) });
+    out.push({
+      family: f.name, runs: f.runs,
+      attemptsToVerdict: { median: quantile(toDetect, 0.5), p99: quantile(toDetect, 0.99), detected: toDetect.length / f.runs },
+      attemptsFromFixToHealthy: { median: quantile(toHealthy, 0.5), p99: quantile(toHealthy, 0.99), reached: toHealthy.length / f.runs },
+      secondsToVerdict: { at2s: secs(toDetect, 2000), at500ms: secs(toDetect, 500) },
+      secondsFromFixToHealthy: { at2s: secs(toHealthy, 2000), at500ms: secs(toHealthy, 500) },
+      wrongKindAfterFix: { attempts: wrong, runsWithAny: runsWithWrong },
+      wrongKindBeforeFix: { attempts: wrongOnset, runsWithAny: runsWithWrongOnset },
+    });
+  }
+  return out;
+}
+
+function sec(attempts: number | null, intervalMs: number): number | null {
+  return attempts === null ? null : (attempts * intervalMs) / 1000;
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
@@ -188,9 +286,10 @@ function main(): void {
     });
   }
   const fa = falseAlarms(quick ? 1000 : 10_000, seed + 7, cfg);
+  const tr = transitions(quick, cfg, seed);
   const out = {
     seed, quick, config: { pValue: cfg.pValue, minAttempts: cfg.minAttempts, window: cfg.windowMs, timeoutMs: target.timeoutMs },
-    confusionMatrix: matrix, detection, falseAlarms: fa, seconds: Math.round((performance.now() - t0) / 100) / 10,
+    confusionMatrix: matrix, detection, falseAlarms: fa, transitions: tr, seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

@@ -14,6 +14,7 @@ import { remediation } from './remediation.js';
 import { selectSample, totalEndpoints } from './sample.js';
 import { binomUpperTail } from './stats.js';
 import { downStreak, recoveryStreak } from './streaks.js';
+import { segment, servedAgain, type ServedAgain } from './transition.js';
 import { dominantClass, synTransmissions, tally } from './tally.js';
 import type { DiagnoseInput, Diagnosis, DiagnosisNodeStats, IdentityMode } from './types.js';
 
@@ -32,8 +33,21 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     tx: synTransmissions(target.timeoutMs),
     name: target.name,
   };
-  const finding = decide(ctx);
-  return build(ctx, finding);
+  // After a fix, only the attempts since it are judged (and counted): the ones before describe the past.
+  const { judged, cuts } = sinceLastFix(ctx);
+  const finding = cuts.length ? judgeSinceFix(judged, cuts[cuts.length - 1]!) : decide(judged);
+  return build(judged, finding);
+}
+
+/** Cuts the attempts at every point where a blamed node served again, oldest first; the last part is what is judged. */
+function sinceLastFix(c: Ctx): { judged: Ctx; cuts: ServedAgain[] } {
+  const cuts: ServedAgain[] = [];
+  let judged = c;
+  for (let again = servedAgain(judged); again; again = servedAgain(judged)) {
+    cuts.push(again);
+    judged = segment(judged, judged.used.slice(again.at));
+  }
+  return { judged, cuts };
 }
 
 function decide(c: Ctx): Finding {
@@ -68,6 +82,35 @@ function decide(c: Ctx): Finding {
     return healthy(c, noiseConf);
   }
   return lossFinding(c) ?? healthy(c, noiseConf);
+}
+
+/**
+ * A blamed node served again; `c` holds only the attempts since. Once they are enough for the usual rules those decide
+ * (a healthy verdict then says recovered); until then the verdict is healthy (recovered) when every node the split
+ * blamed has served since and nothing failed, else insufficient_data: never a kind the attempts since do not show.
+ */
+function judgeSinceFix(c: Ctx, again: ServedAgain): Finding {
+  const at = new Date(c.used[0]!.startedAt).toISOString();
+  const past = `${again.node} served a success at ${at} after the attempts before showed ${again.before.summary.replace(`${c.name}: `, '')}: the drop through ${again.node} stopped there; only the ${c.used.length} attempts since are judged.`;
+  if (c.used.length >= c.cfg.minAttempts) {
+    const f = decide(c);
+    if (f.verdict !== 'healthy') return { ...f, evidence: [...f.evidence, past] };
+    return { ...f, recovered: true, summary: `${c.name}: recovered: ${again.node} serves again since ${at}; ${c.t.failures} failures in the ${c.t.attempts} attempts since`, evidence: [...f.evidence, past] };
+  }
+  const blamed = again.before.suspectedNodes ?? [again.node];
+  const served = new Set(c.used.filter((a) => a.ok && a.backendNode !== undefined).map((a) => a.backendNode!));
+  if (c.t.failures === 0 && blamed.every((n) => served.has(n))) {
+    return {
+      verdict: 'healthy', confidence: 1 - c.cfg.pValue, recovered: true,
+      summary: `${c.name}: recovered: ${blamed.join(', ')} serve${blamed.length === 1 ? 's' : ''} again since ${at}, no failure since`,
+      evidence: [past, 'A success through a node behind a path drop is impossible while the drop lasts: one is decisive for that node.'],
+    };
+  }
+  return {
+    verdict: 'insufficient_data', confidence: 0,
+    summary: `${c.name}: ${again.node} serves again since ${at}; judging the ${c.used.length} attempts since (${c.cfg.minAttempts} needed)`,
+    evidence: [past],
+  };
 }
 
 function healthy(c: Ctx, noiseConf: number): Finding {
