@@ -2,14 +2,27 @@ import { kubernetesFileProblems } from '../cluster/resolve-connection.js';
 import { loadConfigFile, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
-import { createLogger } from '../lib/logger.js';
+import type { Logger } from '../lib/logger.js';
+import { ConfigReloader } from './config-reloader.js';
+import { watchConfigFile } from './config-watch.js';
 import { EXIT, type CliIo } from './io.js';
+import { liveLogger } from './live-logger.js';
+import { gracefulStop, stopRequested, type GracefulStopOptions } from './shutdown.js';
 
-/** `vipwatch run`: long-running; SIGINT/SIGTERM stop it cleanly, SIGHUP reloads the config (all or nothing). */
-export async function runCommand(file: string, io: CliIo, signal?: AbortSignal): Promise<number> {
+export interface RunOptions extends GracefulStopOptions {
+  /** Quiet period after a change of the config file before it is reloaded. Default 500 ms. */
+  reloadDebounceMs?: number;
+}
+
+/**
+ * `vipwatch run`: long-running. SIGHUP or a change of the config file reloads it (all or nothing); SIGINT/SIGTERM
+ * stop it within the grace period (see gracefulStop).
+ */
+export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, opts: RunOptions = {}): Promise<number> {
   const config = loadOrReport(file, io);
   if (!config) return EXIT.failed;
-  const logger = createLogger({ level: config.log.level, write: io.out });
+  const live = liveLogger(config.log.level, io.out);
+  const logger = live.logger;
   // Loaded on demand so that check-config never pulls in the probe engine.
   const { App } = await import('../app.js');
   let app;
@@ -26,26 +39,22 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal):
     await app.stop().catch(() => {});
     return EXIT.failed;
   }
-  const onHup = () => {
-    try {
-      const next = loadConfigFile(file, loadOptions(io));
-      app.reload(next);
-      logger.info('config reloaded', { file, targets: next.targets.length });
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.problems : [errorMessage(err)];
-      logger.error('config reload rejected; the running config is unchanged', { file, problems });
-    }
-  };
+  const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: live.setLevel });
+  const stopReloading = reloadOn(file, reloader, logger, opts.reloadDebounceMs);
+  const why = await stopRequested(signal);
+  stopReloading();
+  return await gracefulStop(app, logger, why, opts);
+}
+
+/** SIGHUP and changes of the file reload it; returns what ends both. */
+function reloadOn(file: string, reloader: ConfigReloader, logger: Logger, debounceMs?: number): () => void {
+  const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHup);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-  process.off('SIGHUP', onHup);
-  await app.stop();
-  return EXIT.ok;
+  const watch = watchConfigFile({ file, debounceMs, logger, onChange: () => reloader.fileChanged() });
+  return () => {
+    process.off('SIGHUP', onHup);
+    watch.close();
+  };
 }
 
 /**
