@@ -97,7 +97,8 @@ export class HttpServer {
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
     let server: Server | TlsServer;
     if (this.tls) {
-      const tlsServer: TlsServer = createTlsServer(options, onRequest);
+      // A client that connects and never completes the handshake holds a connection no longer than one sending no headers.
+      const tlsServer: TlsServer = createTlsServer({ ...options, handshakeTimeout: o.headersTimeoutMs }, onRequest);
       const watch = new TlsPairWatch(this.tls, this.logger, (pair) => tlsServer.setSecureContext(pair), o.tlsCheckIntervalMs);
       // Unusable files refuse the start (the config check read them a moment ago; this is the race it cannot see).
       tlsServer.setSecureContext(watch.load());
