@@ -62,7 +62,7 @@ function reloadOn(file: string, reloader: ConfigReloader, logger: Logger, deboun
  * names are checked (an unreadable kubeconfig or a missing context refuses the whole file, like a validation problem).
  */
 export function loadOptions(io: CliIo): LoadOptions {
-  return { env: io.env, check: kubernetesFileProblems };
+  return { env: io.env, check: (c) => kubernetesFileProblems(c, io.env) };
 }
 
 /** Loads a config, printing every problem on stderr when it is invalid. */

@@ -83,6 +83,8 @@ export const ERR = {
   METHOD: 'VIPWATCH_METHOD',
   /** 500: a handler threw; the error is logged, not sent. */
   INTERNAL: 'VIPWATCH_INTERNAL',
+  /** 401: server.auth or server.metricsAuth is set and the request carries no valid credential. */
+  UNAUTHORIZED: 'VIPWATCH_UNAUTHORIZED',
   /** 400: a query parameter of an API endpoint is invalid. */
   BAD_QUERY: 'VIPWATCH_BAD_QUERY',
 } as const;

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EndpointAuthConfig, ServerConfig } from '../config/sections/server.js';
+import { ERR } from '../lib/error-codes.js';
 import { json, type Guard, type Reply } from './http-server.js';
 
 /** Paths served to anyone, whatever `server.auth` says. */
@@ -50,7 +51,7 @@ export function unauthorized(auth: EndpointAuthConfig): Reply {
   const challenges: string[] = [];
   if (auth.basic) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
   if (auth.bearerToken) challenges.push(`Bearer realm="${REALM}"`);
-  return { ...json({ error: 'unauthorized: missing or wrong credentials' }, 401), headers: { 'www-authenticate': challenges } };
+  return { ...json({ error: 'unauthorized: missing or wrong credentials', code: ERR.UNAUTHORIZED }, 401), headers: { 'www-authenticate': challenges } };
 }
 
 /** Constant-time equality of two strings of any lengths (their digests are compared). */
