@@ -45,7 +45,7 @@ state: { dir: ${JSON.stringify(join(dir, 'state'))} }
       const res = await get(path);
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate'), path).toBe('Basic realm="vipwatch", charset="UTF-8", Bearer realm="vipwatch"');
-      expect(await res.json()).toEqual({ error: 'unauthorized: missing or wrong credentials' });
+      expect(await res.json()).toEqual({ error: 'unauthorized: missing or wrong credentials', code: 'VIPWATCH_UNAUTHORIZED' });
     }
   });
 
