@@ -18,6 +18,12 @@ export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
  */
 export type ConfigCheck = (config: Config) => readonly Problem[];
 
+/**
+ * The state directory when the config sets no `state.dir`: this variable when set (the container image sets
+ * /var/lib/vipwatch, its volume), else `state` beside the config file.
+ */
+export const STATE_DIR_ENV = 'VIPWATCH_STATE_DIR';
+
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Run after validation succeeded (the CLI passes the cluster's kubeconfig and file check); none by default. */
@@ -79,6 +85,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   if (problems.length) throw new ConfigError(problems);
   const ctx = Object.assign(new DecodeContext(dirname(resolve(file))), { expanded: new Set<string>() }) as ConfigContext;
   let result: ReturnType<typeof configValidator>;
+  let stateDirSet = false;
   try {
     const alias = checkAliases(doc);
     if (alias) {
@@ -87,6 +94,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     }
     // Aliases were bounded above (by what they expand to, not how often they are used).
     const expanded = expandEnv(doc.toJS({ maxAliasCount: -1 }), opts.env ?? process.env, ctx);
+    stateDirSet = hasStateDir(expanded);
     result = configValidator(expanded, [], ctx);
   } catch (err) {
     // The parser caps nesting by its own stack; what it accepted may still be too deep for the decoder.
@@ -100,7 +108,24 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     if (!lines.length) lines.push(`${file}:1:1: (root): invalid configuration`);
     throw new ConfigError(dedupe(lines));
   }
-  return result;
+  return withStateDir(result, stateDirSet, ctx.baseDir, opts.env ?? process.env);
+}
+
+function hasStateDir(expanded: unknown): boolean {
+  const state = (expanded as { state?: unknown } | null)?.state;
+  return typeof state === 'object' && state !== null && (state as { dir?: unknown }).dir != null;
+}
+
+/**
+ * Where state lives. A relative `state.dir` is relative to the directory of the config file, like every other path
+ * in it (the validator's pathStr resolves it), not to the working directory: `vipwatch run --config
+ * /config/vipwatch.yaml` with `dir: state` keeps its state in /config/state wherever it was started from. Without
+ * `state.dir`: $VIPWATCH_STATE_DIR (relative to the working directory) when set, else `state` beside the config file.
+ */
+function withStateDir(config: Config, set: boolean, baseDir: string, env: NodeJS.ProcessEnv): Config {
+  if (set) return config;
+  const fromEnv = env[STATE_DIR_ENV];
+  return { ...config, state: { ...config.state, dir: fromEnv ? resolve(fromEnv) : resolve(baseDir, config.state.dir) } };
 }
 
 function formatProblem(file: string, doc: Document, lc: LineCounter, p: Problem): string {
