@@ -1,6 +1,8 @@
 import { packageVersion } from '../lib/version.js';
 import { parseArgs, UsageError, type ArgsSpec } from './args.js';
 import { checkConfigCommand } from './check-config.js';
+import { configFileToRun, DEFAULT_CONFIG_ENV } from './config-path.js';
+import { DEFAULT_HEALTH_URL, HEALTHCHECK_DEADLINE_MS, healthcheckCommand } from './healthcheck.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { loadOrReport, runCommand } from './run.js';
 
@@ -12,6 +14,7 @@ Usage:
   vipwatch check-config --config FILE   validate a config file and list every problem
   vipwatch test-alert --config FILE [--sink NAME]
                                         send a sample incident to every alert sink (or one) to check wiring
+  vipwatch healthcheck [--url URL]      exit 0 when vipwatch's server answers /-/healthy (a container HEALTHCHECK)
   vipwatch --version
 
 Run "vipwatch COMMAND --help" for a command's options.
@@ -21,6 +24,8 @@ Exit codes: 0 ok, 1 failure (invalid config, failed check), 2 usage error, 70 in
 Probes every configured target until SIGINT or SIGTERM. Serves /metrics, /-/healthy, /-/ready and the API
 on server.listen. SIGHUP reloads the config file: a valid file replaces the targets, an invalid one is
 rejected with its problems logged and the running config kept.
+When FILE does not exist and the environment variable ${DEFAULT_CONFIG_ENV} names a config (the container image
+sets it to its built-in default), that config runs instead and the first log line says what to mount at FILE.
 Exit codes: 0 stopped cleanly, 1 invalid config or cannot listen, 2 usage error.`,
   'check-config': `Usage: vipwatch check-config --config FILE
 
@@ -31,6 +36,11 @@ Exit codes: 0 valid, 1 invalid (problems on stderr), 2 usage error.`,
 Sends a sample incident, clearly marked as a test, straight to every configured alert sink (webhooks,
 email, alertmanager) or only to the one named, and prints one line per sink with the result.
 Exit codes: 0 every send succeeded, 1 a send failed or the config is invalid, 2 usage error.`,
+  healthcheck: `Usage: vipwatch healthcheck [--url URL]
+
+Asks URL (default ${DEFAULT_HEALTH_URL}) and succeeds when it answers 200 within ${HEALTHCHECK_DEADLINE_MS / 1000} s;
+otherwise prints why on stderr. The container image's HEALTHCHECK runs it, so the image needs no curl.
+Exit codes: 0 healthy, 1 unhealthy (refused, timed out, any status but 200), 2 usage error.`,
 };
 
 /** The options each command accepts: `--sink` only means something to test-alert. */
@@ -38,6 +48,7 @@ const OPTIONS: Record<string, ArgsSpec> = {
   run: { values: ['config'], booleans: ['help'] },
   'check-config': { values: ['config'], booleans: ['help'] },
   'test-alert': { values: ['config', 'sink'], booleans: ['help'] },
+  healthcheck: { values: ['url'], booleans: ['help'] },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -59,11 +70,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return EXIT.ok;
     }
     if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    if (command === 'healthcheck') return await healthcheckCommand(typeof args.flags.url === 'string' ? args.flags.url : DEFAULT_HEALTH_URL, io);
     const config = args.flags.config;
     if (typeof config !== 'string') throw new UsageError('--config FILE is required');
     switch (command) {
       case 'run':
-        return await runCommand(config, io);
+        return await runCommand(configFileToRun(config, io), io);
       case 'check-config':
         return checkConfigCommand(config, io);
       case 'test-alert': {
