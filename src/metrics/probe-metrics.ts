@@ -71,7 +71,7 @@ export class ProbeMetrics {
     const registers = [registry];
     this.attempts = new CellCounter(registry, 'vipwatch_probe_attempts_total', 'Probe attempts by target, protocol and result: success, failure, or probe_error (vipwatch could not make the attempt itself: not the target\'s failure).', ['target', 'protocol', 'result']);
     this.failures = new CellCounter(registry, 'vipwatch_probe_failures_total', 'Failed attempts by target, exact reason and the node they are attributed to (a node, ambiguous or unknown).', ['target', 'reason', 'node']);
-    this.duration = new CellHistogram(registry, 'vipwatch_probe_duration_seconds', 'Attempt phase durations: connect, tls, first_byte, total.', ['target', 'phase'], DURATION_BUCKETS);
+    this.duration = new CellHistogram(registry, 'vipwatch_probe_duration_seconds', 'Attempt phase durations: connect, tls (https only), first_byte (http, https, and tcp with expectRegex), total.', ['target', 'phase'], DURATION_BUCKETS);
     this.skipped = new CellCounter(registry, 'vipwatch_probe_skipped_total', 'Scheduled attempts skipped because the previous attempt of the target was still running.', ['target']);
     this.synRetransmits = new CellCounter(registry, 'vipwatch_probe_syn_retransmits_total', 'Attempts whose connect took at least 1 s, i.e. the kernel retransmitted the SYN.', ['target']);
     this.stalled = new CellCounter(registry, 'vipwatch_probe_stalled_attempts_total', 'Attempts made while the probe itself stalled; diagnosis ignores them.', ['target']);
