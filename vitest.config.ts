@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The soak (test/soak) runs the real binary for 5 minutes and mostly sleeps while the child works. It starts first and
@@ -17,6 +17,9 @@ class SoakFirstSequencer extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The container image test (test/container) builds and runs the image for minutes: `npm run test:container` runs it
+    // (setting VIPWATCH_TEST_CONTAINER); the default run leaves it out.
+    exclude: [...configDefaults.exclude, ...(process.env.VIPWATCH_TEST_CONTAINER ? [] : ['test/container/**'])],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
