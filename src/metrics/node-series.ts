@@ -37,9 +37,9 @@ export class NodeSeeds {
 
   apply(current: NodesByTarget): void {
     for (const [target, nodes] of this.seeded) {
-      const want = current.get(target);
+      const want = new Set(current.get(target));
       for (const node of nodes) {
-        if (want?.includes(node)) continue;
+        if (want.has(node)) continue;
         const l = this.labels(target, node);
         if (this.metric.peek(...l)?.value === 0) this.metric.remove(...l);
         nodes.delete(node);
