@@ -7,11 +7,18 @@ export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:9464/-/healthy';
 /** A healthy server answers well within this; a container HEALTHCHECK's own timeout is longer. */
 export const HEALTHCHECK_DEADLINE_MS = 3000;
 
+export interface HealthcheckOptions {
+  deadlineMs?: number;
+  /** Accept any server certificate (curl -k): for server.tls with a certificate not made out to 127.0.0.1. */
+  insecure?: boolean;
+}
+
 /**
- * `vipwatch healthcheck [--url URL]`: the image's HEALTHCHECK, which needs no curl. Exit 0 when URL answers 200 within
- * the deadline; 1 otherwise, with one line on stderr saying why (status, refused, timed out, bad URL).
+ * `vipwatch healthcheck [--url URL] [--insecure]`: the image's HEALTHCHECK, which needs no curl. Exit 0 when URL
+ * answers 200 within the deadline; 1 otherwise, with one line on stderr saying why (status, refused, timed out, bad URL).
  */
-export async function healthcheckCommand(url: string, io: CliIo, deadlineMs = HEALTHCHECK_DEADLINE_MS): Promise<number> {
+export async function healthcheckCommand(url: string, io: CliIo, opts: HealthcheckOptions = {}): Promise<number> {
+  const deadlineMs = opts.deadlineMs ?? HEALTHCHECK_DEADLINE_MS;
   let target: URL;
   try {
     target = new URL(url);
@@ -34,7 +41,8 @@ export async function healthcheckCommand(url: string, io: CliIo, deadlineMs = HE
   const shown = `${target.origin}${target.pathname}`;
   const signal = AbortSignal.timeout(deadlineMs);
   try {
-    const res = await fetch(target, { signal, redirect: 'manual', headers });
+    const init = { signal, redirect: 'manual', headers } as const;
+    const res = opts.insecure && target.protocol === 'https:' ? await insecureFetch(target, init) : await fetch(target, init);
     // The body is not needed; dropping it frees the socket at once.
     await res.body?.cancel().catch(() => {});
     if (res.status === 200) {
@@ -47,6 +55,19 @@ export async function healthcheckCommand(url: string, io: CliIo, deadlineMs = HE
     const why = signal.aborted ? `no answer within ${deadlineMs} ms` : describeFetchError(err).split(target.href).join(shown);
     io.err(`vipwatch healthcheck: unhealthy: ${shown}: ${why}`);
     return EXIT.failed;
+  }
+}
+
+/** undici's own fetch with an agent that skips certificate checks (loaded only for --insecure). */
+async function insecureFetch(target: URL, init: { signal: AbortSignal; redirect: 'manual'; headers: Record<string, string> }): Promise<Response> {
+  const { Agent, fetch: undiciFetch } = await import('undici');
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+  try {
+    const res = await undiciFetch(target, { ...init, dispatcher });
+    await res.body?.cancel().catch(() => {});
+    return new Response(null, { status: res.status });
+  } finally {
+    void dispatcher.close().catch(() => {});
   }
 }
 

@@ -14,7 +14,8 @@ Usage:
   vipwatch check-config --config FILE   validate a config file and list every problem
   vipwatch test-alert --config FILE [--sink NAME]
                                         send a sample incident to every alert sink (or one) to check wiring
-  vipwatch healthcheck [--url URL]      exit 0 when vipwatch's server answers /-/healthy (a container HEALTHCHECK)
+  vipwatch healthcheck [--url URL] [--insecure]
+                                        exit 0 when vipwatch's server answers /-/healthy (a container HEALTHCHECK)
   vipwatch --version
 
 Run "vipwatch COMMAND --help" for a command's options.
@@ -36,10 +37,12 @@ Exit codes: 0 valid, 1 invalid (problems on stderr), 2 usage error.`,
 Sends a sample incident, clearly marked as a test, straight to every configured alert sink (webhooks,
 email, alertmanager) or only to the one named, and prints one line per sink with the result.
 Exit codes: 0 every send succeeded, 1 a send failed or the config is invalid, 2 usage error.`,
-  healthcheck: `Usage: vipwatch healthcheck [--url URL]
+  healthcheck: `Usage: vipwatch healthcheck [--url URL] [--insecure]
 
 Asks URL (default ${DEFAULT_HEALTH_URL}) and succeeds when it answers 200 within ${HEALTHCHECK_DEADLINE_MS / 1000} s;
 otherwise prints why on stderr. The container image's HEALTHCHECK runs it, so the image needs no curl.
+With server.tls, pass --url https://127.0.0.1:PORT/-/healthy, and --insecure when the certificate is not made out
+to 127.0.0.1 (like curl -k: the certificate is not checked). user:password@ in the URL is sent as basic auth.
 Exit codes: 0 healthy, 1 unhealthy (refused, timed out, any status but 200), 2 usage error.`,
 };
 
@@ -48,7 +51,7 @@ const OPTIONS: Record<string, ArgsSpec> = {
   run: { values: ['config'], booleans: ['help'] },
   'check-config': { values: ['config'], booleans: ['help'] },
   'test-alert': { values: ['config', 'sink'], booleans: ['help'] },
-  healthcheck: { values: ['url'], booleans: ['help'] },
+  healthcheck: { values: ['url'], booleans: ['help', 'insecure'] },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -70,7 +73,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return EXIT.ok;
     }
     if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-    if (command === 'healthcheck') return await healthcheckCommand(typeof args.flags.url === 'string' ? args.flags.url : DEFAULT_HEALTH_URL, io);
+    if (command === 'healthcheck') {
+      const url = typeof args.flags.url === 'string' ? args.flags.url : DEFAULT_HEALTH_URL;
+      return await healthcheckCommand(url, io, { insecure: args.flags.insecure === true });
+    }
     const config = args.flags.config;
     if (typeof config !== 'string') throw new UsageError('--config FILE is required');
     switch (command) {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_HEALTH_URL, healthcheckCommand } from '../../src/cli/healthcheck.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
-import { closedPort, httpServer, silentServer, type TestServer } from '../support/net-servers.js';
+import { closedPort, httpServer, httpsServer, silentServer, type TestServer } from '../support/net-servers.js';
+import { makePki } from '../support/net-tls.js';
 
 function capture(): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -52,7 +53,7 @@ describe('vipwatch healthcheck (the image HEALTHCHECK, no curl)', () => {
     servers.push(s);
     const io = capture();
     const t0 = Date.now();
-    expect(await healthcheckCommand(`http://127.0.0.1:${s.port}/-/healthy`, io, 300)).toBe(1);
+    expect(await healthcheckCommand(`http://127.0.0.1:${s.port}/-/healthy`, io, { deadlineMs: 300 })).toBe(1);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(io.stderr).toEqual([`vipwatch healthcheck: unhealthy: http://127.0.0.1:${s.port}/-/healthy: no answer within 300 ms`]);
   });
@@ -84,6 +85,26 @@ describe('vipwatch healthcheck (the image HEALTHCHECK, no curl)', () => {
     expect(io.stdout.join('\n')).not.toContain('p:ss');
   });
 
+  it('over https checks the certificate unless --insecure (server.tls with a certificate for another name)', async () => {
+    const pki = makePki(['DNS:vipwatch.example']);
+    try {
+      const s = await httpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => {
+        res.writeHead(200);
+        res.end('ok\n');
+      });
+      servers.push(s);
+      const url = `https://127.0.0.1:${s.port}/-/healthy`;
+      const strict = capture();
+      expect(await main(['healthcheck', '--url', url], strict)).toBe(1);
+      expect(strict.stderr[0]).toMatch(/^vipwatch healthcheck: unhealthy: https:\/\/127\.0\.0\.1:\d+\/-\/healthy: /);
+      const insecure = capture();
+      expect(await main(['healthcheck', '--url', url, '--insecure'], insecure)).toBe(0);
+      expect(insecure.stdout).toEqual([`vipwatch healthcheck: ok (${url} answered 200)`]);
+    } finally {
+      pki.cleanup();
+    }
+  });
+
   it('asks 127.0.0.1:9464/-/healthy by default, takes only --url, and has --help', async () => {
     expect(DEFAULT_HEALTH_URL).toBe('http://127.0.0.1:9464/-/healthy');
     const usage = capture();
@@ -91,7 +112,7 @@ describe('vipwatch healthcheck (the image HEALTHCHECK, no curl)', () => {
     expect(usage.stderr[0]).toBe('vipwatch: unknown option --config');
     const help = capture();
     expect(await main(['healthcheck', '--help'], help)).toBe(0);
-    expect(help.stdout[0]).toContain('Usage: vipwatch healthcheck [--url URL]');
+    expect(help.stdout[0]).toContain('Usage: vipwatch healthcheck [--url URL] [--insecure]');
     const top = capture();
     expect(await main(['--help'], top)).toBe(0);
     expect(top.stdout[0]).toContain('vipwatch healthcheck [--url URL]');
