@@ -23,11 +23,13 @@ Exit codes: 0 ok, 1 failure (invalid config, failed check), 2 usage error, 70 in
   run: `Usage: vipwatch run --config FILE
 
 Probes every configured target until SIGINT or SIGTERM. Serves /metrics, /-/healthy, /-/ready and the API
-on server.listen. SIGHUP reloads the config file: a valid file replaces the targets, an invalid one is
-rejected with its problems logged and the running config kept.
+on server.listen. SIGHUP or a change of FILE reloads it: a valid file is applied (keys that need a restart
+are named in a warning), an invalid one is rejected with its problems logged and the running config kept.
+SIGINT/SIGTERM: attempts in flight may finish (up to 8 s), state and the outbox are flushed, exit 0 within
+10 s; a second signal or the 10 s deadline exits at once with 1.
 When FILE does not exist and the environment variable ${DEFAULT_CONFIG_ENV} names a config (the container image
 sets it to its built-in default), that config runs instead and the first log line says what to mount at FILE.
-Exit codes: 0 stopped cleanly, 1 invalid config or cannot listen, 2 usage error.`,
+Exit codes: 0 stopped cleanly, 1 invalid config, cannot listen, or stop cut short, 2 usage error.`,
   'check-config': `Usage: vipwatch check-config --config FILE
 
 Validates FILE and prints every problem as FILE:LINE:COL: path.to.key: message.

@@ -19,8 +19,16 @@ export interface RunOptions extends GracefulStopOptions {
  * stop it within the grace period (see gracefulStop).
  */
 export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, opts: RunOptions = {}): Promise<number> {
+  // Listen for SIGINT/SIGTERM before anything else: as PID 1 in a container an unhandled SIGTERM is ignored, and one
+  // that arrives while vipwatch starts must still stop it (right after the start, cleanly).
+  const giveUp = new AbortController();
+  const stop = stopRequested(signal ? AbortSignal.any([signal, giveUp.signal]) : giveUp.signal);
+  const failed = () => {
+    giveUp.abort();
+    return EXIT.failed;
+  };
   const config = loadOrReport(file, io);
-  if (!config) return EXIT.failed;
+  if (!config) return failed();
   const live = liveLogger(config.log.level, io.out);
   const logger = live.logger;
   // Loaded on demand so that check-config never pulls in the probe engine.
@@ -30,18 +38,18 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, 
     app = new App({ config, logger });
   } catch (err) {
     io.err(`vipwatch: cannot start: ${errorMessage(err)}`);
-    return EXIT.failed;
+    return failed();
   }
   try {
     await app.start();
   } catch (err) {
     io.err(`vipwatch: cannot start: ${errorMessage(err)}`);
     await app.stop().catch(() => {});
-    return EXIT.failed;
+    return failed();
   }
   const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: live.setLevel });
   const stopReloading = reloadOn(file, reloader, logger, opts.reloadDebounceMs);
-  const why = await stopRequested(signal);
+  const why = await stop;
   stopReloading();
   return await gracefulStop(app, logger, why, opts);
 }
