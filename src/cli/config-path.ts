@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { ENV } from '../lib/env-names.js';
 import { createLogger } from '../lib/logger.js';
 import type { CliIo } from './io.js';
 
@@ -8,7 +9,7 @@ import type { CliIo } from './io.js';
  * (listening on 0.0.0.0:9464, state in /var/lib/vipwatch) and says what to mount. Unset (outside the image), a
  * missing config stays an error.
  */
-export const DEFAULT_CONFIG_ENV = 'VIPWATCH_DEFAULT_CONFIG';
+export const DEFAULT_CONFIG_ENV = ENV.DEFAULT_CONFIG;
 
 /**
  * The file `run` loads: `file` itself, or, only when `file` does not exist (ENOENT: an unreadable or broken file is

@@ -8,6 +8,7 @@ import { DecodeContext, formatPath, INVALID, type Problem } from './schema-dsl.j
 import type { ConfigContext } from './secrets.js';
 import { checkAliases } from './yaml-aliases.js';
 import { linePos, MAX_NESTING, tooDeep } from './yaml-depth.js';
+import { ENV } from '../lib/env-names.js';
 
 /** A config file larger than this is refused before it is parsed (a real one is a few KiB to a few MiB). */
 export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -22,7 +23,7 @@ export type ConfigCheck = (config: Config) => readonly Problem[];
  * The state directory when the config sets no `state.dir`: this variable when set (the container image sets
  * /var/lib/vipwatch, its volume), else `state` beside the config file.
  */
-export const STATE_DIR_ENV = 'VIPWATCH_STATE_DIR';
+export const STATE_DIR_ENV = ENV.STATE_DIR;
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;

@@ -7,6 +7,8 @@ import { VipwatchError } from '../../src/lib/errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REGISTRY = 'src/lib/error-codes.ts';
+/** The other registry of VIPWATCH_ names: the environment variables vipwatch reads (not error codes). */
+const ENV_REGISTRY = 'src/lib/env-names.ts';
 
 /** A quote directly followed by VIPWATCH_: a code spelled as a string instead of named from ERR. */
 const CODE_LITERAL = /['"`]VIPWATCH_[A-Z0-9_]*/g;
@@ -26,7 +28,7 @@ function literalsBySourceFile(): Map<string, string[]> {
   const hits = new Map<string, string[]>();
   for (const file of sourceFiles()) {
     const rel = relative(ROOT, file).split('\\').join('/');
-    if (rel === REGISTRY) continue;
+    if (rel === REGISTRY || rel === ENV_REGISTRY) continue;
     readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
       for (const m of line.matchAll(CODE_LITERAL)) (hits.get(rel) ?? hits.set(rel, []).get(rel)!).push(`${i + 1}: ${m[0]}`);
     });
