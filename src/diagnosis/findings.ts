@@ -166,7 +166,12 @@ export function lossFinding(c: Ctx): Finding | undefined {
   // Random loss is mostly recovered by the retransmitted SYN; drops that repeat on it are something else.
   const lossLike = c.tx < 2 || t.slow >= t.timeouts;
   if (!lossLike) return undefined;
-  if (c.identity === 'backend' && c.placementKnown && mostSilentNodeP(c.used, c.placement!) < Math.sqrt(cfg.pValue)) return undefined;
+  if (c.identity === 'backend' && c.placementKnown) {
+    if (mostSilentNodeP(c.used, c.placement!) < Math.sqrt(cfg.pValue)) return undefined;
+    // "Not tied to a node" needs every node to have served since the drops began: at the onset of a path drop the
+    // blamed node has not served since, and the few attempts so far cannot make its silence significant yet.
+    if (!everyNodeServedSinceFirstTimeout(c.used, c.placement!)) return undefined;
+  }
   const evidence = [
     `${t.timeouts} connect timeouts and ${t.slow} slow connects (SYN retransmitted, then answered) in ${t.attempts} attempts: ${pct(impaired / t.attempts)} impaired.`,
   ];
@@ -185,6 +190,17 @@ export function lossFinding(c: Ctx): Finding | undefined {
     summary: `${c.name}: packet loss: ${pct(impaired / t.attempts)} of connects lost packets (${t.timeouts} timeouts, ${t.slow} slow connects), not tied to a node`,
     evidence,
   };
+}
+
+function everyNodeServedSinceFirstTimeout(used: readonly Attempt[], placement: NonNullable<Ctx['placement']>): boolean {
+  const first = used.findIndex((a) => a.reason === 'connect_timeout');
+  if (first < 0) return true;
+  const served = new Set<string>();
+  for (let i = first + 1; i < used.length; i++) {
+    const a = used[i]!;
+    if (a.ok && a.backendNode !== undefined) served.add(a.backendNode);
+  }
+  return Object.keys(placement.endpointsPerNode).every((n) => served.has(n));
 }
 
 function nodeSplit(c: Ctx, isClassFailure: (a: Attempt) => boolean, classShare: number): NodeSplit | undefined {
