@@ -3,7 +3,6 @@
  * --config file does not exist (and says what to mount first); the state directory without `state.dir` is
  * VIPWATCH_STATE_DIR, else `state` beside the config file; a relative `state.dir` is relative to the config file.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +12,7 @@ import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { loadConfigFile, STATE_DIR_ENV } from '../../src/config/load.js';
 import { freePort } from '../support/net-servers.js';
-import { waitFor } from '../support/wait.js';
+import { RunProcess } from './run-process.js';
 
 function capture(env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -68,25 +67,17 @@ describe('run: the built-in default config when --config names a missing file', 
     const port = await freePort();
     const fallback = join(dir, 'default.yaml');
     writeFileSync(fallback, `server: { listen: "127.0.0.1:${port}" }\nstate: { dir: state }\n${TARGETS}`);
-    const child = spawn(process.execPath, ['bin/vipwatch.js', 'run', '--config', missing], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [DEFAULT_CONFIG_ENV]: fallback },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const vw = new RunProcess(missing, { ...process.env, [DEFAULT_CONFIG_ENV]: fallback });
     try {
-      await waitFor(() => stdout.includes('"vipwatch started"'), { what: `started; stderr: ${stderr}` });
-      const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; listen?: string });
+      await vw.started();
+      const lines = vw.lines();
       expect(lines[0]!.msg).toBe(`no ${missing}: running the built-in default; mount your config at ${missing}`);
       expect(lines.find((l) => l.msg === 'vipwatch started')?.listen).toBe(`127.0.0.1:${port}`);
     } finally {
-      child.kill('SIGTERM');
+      vw.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toBe('');
+    expect((await vw.exited).code).toBe(0);
+    expect(vw.stderr).toBe('');
   });
 });
 

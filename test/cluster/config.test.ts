@@ -6,7 +6,7 @@ import { checkConfigCommand } from '../../src/cli/check-config.js';
 import { loadOrReport } from '../../src/cli/run.js';
 import { kubernetesFileProblems } from '../../src/cluster/resolve-connection.js';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/lib/errors.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vipwatch-kcfg-'));
 writeFileSync(join(dir, 'token'), 'super-secret-token\n');
@@ -21,15 +21,7 @@ const FILE = join(dir, 'vipwatch.yaml');
 
 // As the CLI loads it: validated, then the files it names checked (validation itself reads none).
 const load = (yaml: string) => parseConfig(yaml, FILE, { env: {}, check: kubernetesFileProblems });
-function problems(yaml: string): string[] {
-  try {
-    load(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => p.replace(`${FILE}:`, ''));
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (yaml: string) => problemsOf(() => load(yaml), FILE);
 
 describe('kubernetes config section', () => {
   it('an absent or empty section decodes to the defaults, disabled', () => {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/lib/errors.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const FILE = '/etc/vipwatch/vipwatch.yaml';
 const load = (yaml: string) => parseConfig(yaml, FILE, { env: {} });
-function problems(yaml: string): string[] {
-  try {
-    load(yaml);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => p.replace(`${FILE}:`, ''));
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problems = (yaml: string) => problemsOf(() => load(yaml), FILE);
 
 describe('kubernetes.namespaces', () => {
   it('is unset by default (cluster-wide, as before) and decodes a list of namespaces, duplicates dropped', () => {
