@@ -11,6 +11,8 @@ import type { Diagnosis } from './types.js';
 export interface BurstRequest {
   count: number;
   spacingMs: number;
+  /** Burst attempts in flight at once. */
+  concurrency: number;
 }
 
 export interface BurstPlanInput {
@@ -53,10 +55,12 @@ export class BurstPlanner {
     const d = input.diagnosis;
     if (d && d.verdict !== 'healthy' && d.verdict !== 'insufficient_data' && d.confidence >= this.config.minConfidence) return undefined;
     if (this.activeCount(now) >= b.maxConcurrent) return undefined;
-    const perAttempt = Math.max(b.spacingMs, input.timeoutMs ?? 0);
-    this.active.set(target, { left: b.count, until: now + b.count * perAttempt + b.spacingMs, previousStart: last });
+    // Waves of `concurrency` attempts: each takes the slots' worth of spacing, or a timeout when attempts time out.
+    const concurrency = Math.max(1, b.concurrency);
+    const wave = Math.max(b.spacingMs * concurrency, input.timeoutMs ?? 0);
+    this.active.set(target, { left: b.count, until: now + Math.ceil(b.count / concurrency) * wave + b.spacingMs, previousStart: last });
     this.lastStart.set(target, now);
-    return { count: b.count, spacingMs: b.spacingMs };
+    return { count: b.count, spacingMs: b.spacingMs, concurrency };
   }
 
   /** What the scheduler accepted for the burst just planned: 0 releases it (no cooldown), fewer shortens it. */

@@ -51,7 +51,10 @@ export interface StopSummary {
 
 export interface BurstRequest {
   count: number;
+  /** Burst attempts start this far apart... */
   spacingMs: number;
+  /** ...with at most this many in flight (default 1): a timeout does not hold the burst up. */
+  concurrency?: number;
 }
 
 interface Loop {
@@ -65,11 +68,15 @@ interface Loop {
   dueAt: number;
   /** Cron loops: the wall-clock instant (epoch ms) the pending tick stands for. */
   cronAt: number;
+  /** The scheduled attempt in flight: at most one, it never overlaps the previous one of its target. */
   running?: Promise<void>;
   abort?: AbortController;
+  /** Burst attempts in flight, beside the scheduled one (each its own connection and source port). */
+  bursts: Map<AbortController, Promise<void>>;
   skipped: number;
   burstLeft: number;
   burstSpacingMs: number;
+  burstConcurrency: number;
   burstTimer?: TimerHandle;
 }
 
@@ -120,25 +127,25 @@ export class Scheduler {
     this.opts.clock.clearTimeout(this.driver);
     this.driver = undefined;
     this.driverAt = Infinity;
-    const inFlight: Loop[] = [];
+    const inFlight: InFlight[] = [];
     for (const loop of this.loops.values()) {
       this.disarm(loop);
-      if (loop.running) inFlight.push(loop);
+      inFlight.push(...inFlightOf(loop));
     }
     const drainMs = opts.drainMs ?? 0;
     if (drainMs > 0 && inFlight.length) {
       this.draining = true;
       let timer: TimerHandle | undefined;
       const budget = new Promise<void>((r) => (timer = this.opts.clock.setTimeout(r, drainMs)));
-      await Promise.race([Promise.allSettled(inFlight.map((l) => l.running)), budget]);
+      await Promise.race([Promise.allSettled(inFlight.map((a) => a.promise)), budget]);
       this.opts.clock.clearTimeout(timer);
       this.draining = false;
     }
     const running: Promise<void>[] = [];
-    for (const loop of inFlight) {
-      if (!loop.running) continue;
-      loop.abort?.abort(new Error('vipwatch stopping'));
-      running.push(loop.running);
+    for (const a of inFlight) {
+      if (!a.stillRunning()) continue;
+      a.ac.abort(new Error('vipwatch stopping'));
+      running.push(a.promise);
     }
     await Promise.allSettled(running);
     return { finished: inFlight.length - running.length, aborted: running.length };
@@ -156,12 +163,16 @@ export class Scheduler {
     return this.loops.get(name)?.skipped ?? 0;
   }
 
-  /** Asks for `count` extra attempts `spacingMs` apart; returns how many were accepted (0 when one is already going). */
+  /**
+   * Asks for `count` extra attempts started `spacingMs` apart, at most `concurrency` of them in flight at once; returns
+   * how many were accepted (0 when one is already going).
+   */
   requestBurst(name: string, req: BurstRequest): number {
     const loop = this.loops.get(name);
     if (!loop || !this.started || loop.burstLeft > 0 || req.count < 1) return 0;
     loop.burstLeft = Math.floor(req.count);
     loop.burstSpacingMs = Math.max(10, req.spacingMs);
+    loop.burstConcurrency = Math.max(1, Math.floor(req.concurrency ?? 1));
     loop.burstTimer = this.opts.clock.setTimeout(() => this.burstTick(loop), loop.burstSpacingMs);
     return loop.burstLeft;
   }
@@ -179,9 +190,11 @@ export class Scheduler {
       queued: false,
       dueAt: 0,
       cronAt: 0,
+      bursts: new Map(),
       skipped: 0,
       burstLeft: 0,
       burstSpacingMs: 0,
+      burstConcurrency: 1,
     };
     this.loops.set(t.name, loop);
     if (this.started) {
@@ -194,7 +207,7 @@ export class Scheduler {
     const loop = this.loops.get(name);
     if (!loop) return;
     this.disarm(loop);
-    loop.abort?.abort(new Error('target removed'));
+    for (const a of inFlightOf(loop)) a.ac.abort(new Error('target removed'));
     this.loops.delete(name);
   }
 
@@ -298,7 +311,8 @@ export class Scheduler {
   private burstTick(loop: Loop): void {
     loop.burstTimer = undefined;
     if (this.loops.get(loop.target.name) !== loop || loop.burstLeft <= 0) return;
-    if (!loop.running) {
+    // A tick with every slot taken starts nothing (the spacing, not the slots, bounds the rate at the VIP).
+    if (loop.bursts.size < loop.burstConcurrency) {
       loop.burstLeft--;
       this.run(loop, true);
     }
@@ -316,15 +330,14 @@ export class Scheduler {
     // One controller per attempt: the deadline timer and stop()/removal both abort it.
     const ac = new AbortController();
     const deadline = clock.setTimeout(() => ac.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
-    loop.abort = ac;
-    loop.running = prober
+    const attempt = prober
       .probe(loop.spec, ac.signal)
       .then(
         (result) => {
           if (this.loops.get(target.name) !== loop || !(this.started || this.draining)) return;
           let recorded = false;
           try {
-            const attempt = makeAttempt(result, {
+            const record = makeAttempt(result, {
               seq: loop.history.nextSeq(),
               target: target.name,
               startedAt,
@@ -333,9 +346,9 @@ export class Scheduler {
               cluster: snapshot?.context,
               backendNode: result.ok && result.backend ? snapshot?.nodeOf(result.backend) : undefined,
             });
-            loop.history.record(attempt);
+            loop.history.record(record);
             recorded = true;
-            this.opts.onAttempt(attempt, target, loop.history, snapshot);
+            this.opts.onAttempt(record, target, loop.history, snapshot);
           } catch (err) {
             // What failed is vipwatch's own handling of the attempt (cluster lookup, history, diagnosis, metrics, logs),
             // never the prober: say which, and keep the process and the loop running.
@@ -349,10 +362,33 @@ export class Scheduler {
       )
       .finally(() => {
         clock.clearTimeout(deadline);
-        loop.running = undefined;
-        loop.abort = undefined;
+        if (burst) loop.bursts.delete(ac);
+        else {
+          loop.running = undefined;
+          loop.abort = undefined;
+        }
       });
+    if (burst) loop.bursts.set(ac, attempt);
+    else {
+      loop.running = attempt;
+      loop.abort = ac;
+    }
   }
+}
+
+interface InFlight {
+  ac: AbortController;
+  promise: Promise<void>;
+  stillRunning(): boolean;
+}
+
+/** A loop's attempts in flight: the scheduled one and those of a burst. */
+function inFlightOf(loop: Loop): InFlight[] {
+  const out: InFlight[] = [];
+  const steady = loop.running;
+  if (steady && loop.abort) out.push({ ac: loop.abort, promise: steady, stillRunning: () => loop.running === steady });
+  for (const [ac, promise] of loop.bursts) out.push({ ac, promise, stillRunning: () => loop.bursts.has(ac) });
+  return out;
 }
 
 /** Same endpoint and schedule: the loop and its history carry over; anything else starts afresh. */

@@ -4,7 +4,7 @@ import { BurstPlanner } from '../../src/diagnosis/burst.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { run, Stream, T0 } from './helpers.js';
 
-const cfg = { ...DIAGNOSIS_DEFAULTS, burst: { count: 5, spacingMs: 200, cooldownMs: 60_000, maxConcurrent: 2 } };
+const cfg = { ...DIAGNOSIS_DEFAULTS, burst: { count: 5, spacingMs: 200, concurrency: 1, cooldownMs: 60_000, maxConcurrent: 2 } };
 const one = (p: string): Attempt => new Stream().add(p).attempts[0]!;
 const burstAttempt = (): Attempt => ({ ...one('1'), burst: true });
 
@@ -12,13 +12,13 @@ describe('BurstPlanner', () => {
   it('asks for a burst when a target starts failing, then respects the cooldown', () => {
     const b = new BurstPlanner(cfg);
     expect(b.plan({ target: 'web', attempt: one('1'), now: T0 })).toBeUndefined();
-    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 })).toEqual({ count: 5, spacingMs: 200 });
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 })).toEqual({ count: 5, spacingMs: 200, concurrency: 1 });
     expect(b.isBursting('web', T0)).toBe(true);
     // The burst's own attempts never trigger another one; five of them end it.
     for (let i = 0; i < 5; i++) expect(b.plan({ target: 'web', attempt: { ...one('X'), burst: true }, now: T0 + i * 200 })).toBeUndefined();
     expect(b.isBursting('web', T0 + 1000)).toBe(false);
     expect(b.plan({ target: 'web', attempt: one('X'), now: T0 + 59_999 })).toBeUndefined();
-    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 + 60_000 })).toEqual({ count: 5, spacingMs: 200 });
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 + 60_000 })).toEqual({ count: 5, spacingMs: 200, concurrency: 1 });
   });
 
   it('also triggers on a slow connect, never on a stalled attempt', () => {

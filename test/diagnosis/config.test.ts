@@ -12,7 +12,7 @@ describe('diagnosis config section', () => {
     expect(parseConfig('targets: []\n', 'c.yaml').diagnosis).toEqual(DIAGNOSIS_DEFAULTS);
     expect(DIAGNOSIS_DEFAULTS).toMatchObject({
       windowMs: 300_000, minAttempts: 20, pValue: 1e-4, openAfterMs: 30_000, resolveBelow: 0.02, resolveAfterMs: 120_000,
-      repeatIntervalMs: 14_400_000, keepResolvedMs: 86_400_000, burst: { count: 30, spacingMs: 250, cooldownMs: 300_000, maxConcurrent: 4 },
+      repeatIntervalMs: 14_400_000, keepResolvedMs: 86_400_000, burst: { count: 30, spacingMs: 250, concurrency: 8, cooldownMs: 300_000, maxConcurrent: 4 },
     });
   });
 
@@ -22,7 +22,7 @@ describe('diagnosis config section', () => {
       'c.yaml',
     ).diagnosis;
     expect(c).toMatchObject({ windowMs: 600_000, minAttempts: 30, pValue: 1e-5, openAfterMs: 60_000, resolveAfterMs: 300_000 });
-    expect(c.burst).toEqual({ count: 10, spacingMs: 100, cooldownMs: 300_000, maxConcurrent: 4 });
+    expect(c.burst).toEqual({ count: 10, spacingMs: 100, concurrency: 8, cooldownMs: 300_000, maxConcurrent: 4 });
   });
 
   it('reports every bad key with file, line and column', () => {

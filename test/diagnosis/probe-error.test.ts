@@ -70,7 +70,7 @@ describe('probe_error attempts in the diagnosis', () => {
   });
 
   it('asks for no burst and is never attributed to a node', () => {
-    const b = new BurstPlanner({ ...DIAGNOSIS_DEFAULTS, burst: { count: 5, spacingMs: 200, cooldownMs: 60_000, maxConcurrent: 2 } });
+    const b = new BurstPlanner({ ...DIAGNOSIS_DEFAULTS, burst: { count: 5, spacingMs: 200, concurrency: 1, cooldownMs: 60_000, maxConcurrent: 2 } });
     const pe: Attempt = withProbeErrors(new Stream().add('X')).attempts[0]!;
     expect(b.plan({ target: 'web', attempt: pe, now: T0 })).toBeUndefined();
     expect(b.plan({ target: 'web', attempt: new Stream().add('X').attempts[0]!, now: T0 })).toBeDefined();

@@ -138,6 +138,41 @@ describe('Scheduler', () => {
     await s.stop();
   });
 
+  it('a burst with concurrency runs attempts side by side, never more than the slots, spaced at the VIP', async () => {
+    // Every attempt takes 2 s (a silent drop at its timeout): one at a time, 8 of them would take 16 s.
+    const { clock, prober, attempts, s } = setup(2000, [target('a', { intervalMs: 60_000, timeoutMs: 2000 })]);
+    s.start();
+    const before = prober.calls.length;
+    expect(s.requestBurst('a', { count: 8, spacingMs: 250, concurrency: 4 })).toBe(8);
+    let maxInFlight = 0;
+    for (let t = 0; t < 6000; t += 50) {
+      await clock.advance(50);
+      const started = prober.calls.slice(before);
+      const inFlight = started.filter((c) => !c.signal.aborted && clock.now() - c.at < 2000).length;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+    }
+    const starts = prober.calls.slice(before).map((c) => c.at);
+    expect(starts).toHaveLength(8);
+    expect(maxInFlight).toBe(4);
+    // Never two starts closer than the spacing: the VIP sees at most 4 new connections a second from the burst.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(250);
+    // 4 slots: the first four start 250 ms apart, the next four as slots free up; done in about 4.75 s, not 16 s.
+    expect(starts[7]! - starts[0]!).toBeLessThan(3000);
+    expect(attempts.filter((a) => a.burst)).toHaveLength(8);
+    await s.stop();
+  });
+
+  it('stop() aborts burst attempts in flight too, and records none of them afterwards', async () => {
+    const { clock, attempts, s } = setup(2000, [target('a', { intervalMs: 60_000, timeoutMs: 2000 })]);
+    s.start();
+    s.requestBurst('a', { count: 4, spacingMs: 100, concurrency: 4 });
+    await clock.advance(450);
+    const summary = await Promise.all([s.stop(), clock.advance(0)]).then(([r]) => r);
+    expect(summary.aborted).toBeGreaterThanOrEqual(4);
+    await clock.advance(5000);
+    expect(attempts.filter((a) => a.burst)).toHaveLength(0);
+  });
+
   it('stop() aborts in-flight attempts and records nothing afterwards', async () => {
     const { clock, attempts, s } = setup(400);
     s.start();

@@ -7,8 +7,13 @@ import { duration, field, int, num, object, type Validator } from '../schema-dsl
 export interface BurstConfig {
   /** Extra attempts per burst. Default 30: with the regular ones, enough to reach the ~34-attempt floor for a 1/3 share. */
   count: number;
-  /** Spacing between burst attempts. Default 250ms (an attempt never overlaps the previous one of its target). */
+  /** Burst attempts start this far apart: at most 1000/spacing new connections a second to the VIP. Default 250ms. */
   spacingMs: number;
+  /**
+   * Burst attempts in flight at once (the scheduled attempts stay one at a time). Default 8: at a 250 ms spacing a
+   * 2 s timeout then never holds the burst up (8 x 250 ms = 2 s), so 30 attempts take ~7.5 s plus one timeout.
+   */
+  concurrency: number;
   /** Minimum time between the starts of two bursts of one target. Default 5m. */
   cooldownMs: number;
   /** Global cap: targets bursting at the same time. Default 4. */
@@ -72,7 +77,7 @@ export const DIAGNOSIS_DEFAULTS: DiagnosisConfig = Object.freeze({
   resolveAfterMs: 120_000,
   repeatIntervalMs: 4 * 3_600_000,
   keepResolvedMs: 24 * 3_600_000,
-  burst: Object.freeze({ count: 30, spacingMs: 250, cooldownMs: 300_000, maxConcurrent: 4 }),
+  burst: Object.freeze({ count: 30, spacingMs: 250, concurrency: 8, cooldownMs: 300_000, maxConcurrent: 4 }),
 }) as DiagnosisConfig;
 
 const D = DIAGNOSIS_DEFAULTS;
@@ -81,9 +86,10 @@ const ratio = (opts: { min?: number; exclusiveMin?: boolean } = {}) => num({ min
 const burst = object({
   count: field(int({ min: 1, max: 1000 }), { default: D.burst.count }),
   spacing: field(duration({ min: 10, max: 60_000 }), { default: D.burst.spacingMs }),
+  concurrency: field(int({ min: 1, max: 64 }), { default: D.burst.concurrency }),
   cooldown: field(duration({ min: 0 }), { default: D.burst.cooldownMs }),
   maxConcurrent: field(int({ min: 0, max: 10_000 }), { default: D.burst.maxConcurrent }),
-}, (v): BurstConfig => ({ count: v.count, spacingMs: v.spacing, cooldownMs: v.cooldown, maxConcurrent: v.maxConcurrent }));
+}, (v): BurstConfig => ({ count: v.count, spacingMs: v.spacing, concurrency: v.concurrency, cooldownMs: v.cooldown, maxConcurrent: v.maxConcurrent }));
 
 export const diagnosisSection: Validator<DiagnosisConfig> = object({
   window: field(duration({ min: 1000, max: 24 * 3_600_000 }), { default: D.windowMs }),
