@@ -1,8 +1,9 @@
 /**
  * The incident lifecycle, one open incident per target at a time (its kind may change: a refined verdict updates the
  * same incident instead of raising a second alert):
- * - open: a verdict (kind, confidence >= minConfidence) holds continuously for openAfter;
- * - update: another kind or another set of suspected nodes holds for openAfter, with failures made while it held;
+ * - open: a verdict (kind, confidence >= minConfidence) holds continuously for as long as its evidence asks
+ *   (openHoldMs: marginalHold for a marginal verdict, at once for an overwhelming one, never less than openAfter);
+ * - update: another kind or another set of suspected nodes holds as long, with failures made while it held;
  * - resolve: the failure ratio (impaired ratio for packet_loss) stays below resolveBelow for resolveAfter, and with
  *   backend identity every node with endpoints has served a success since (checked up to 3 x resolveAfter);
  * - remind: every repeatInterval while open.
@@ -46,6 +47,22 @@ interface TargetState {
   change?: { key: string; since: number };
   resolveSince?: number;
   resolveSeq?: number;
+}
+
+/**
+ * How long a verdict must have held before it opens (or changes) an incident: evidence-weighted. The verdict's chance
+ * under "nothing is wrong" (its p-value, or 1 - confidence) against the bound it had to pass (pValue, or
+ * 1 - minConfidence): just past the bound waits marginalHold; at the bound squared or beyond it opens at once; between,
+ * the wait falls linearly in the log of the evidence. Never less than openAfter.
+ */
+export function openHoldMs(d: Pick<Diagnosis, 'pValue' | 'confidence'>, cfg: Pick<DiagnosisConfig, 'pValue' | 'minConfidence' | 'openAfterMs' | 'marginalHoldMs'>): number {
+  const [p, bound] = d.pValue !== null ? [d.pValue, cfg.pValue] : [1 - d.confidence, 1 - cfg.minConfidence];
+  let scale = 0;
+  if (p > 0 && bound > 0 && bound < 1) {
+    const strength = Math.log(p) / Math.log(bound);
+    scale = Math.min(1, Math.max(0, 2 - strength));
+  }
+  return Math.max(cfg.openAfterMs, scale * cfg.marginalHoldMs);
 }
 
 /** Numbers of an open incident are refreshed on disk at most this often between events. */
@@ -158,7 +175,7 @@ export class IncidentManager {
     if (!entry) {
       st.change = undefined;
       st.resolveSince = st.resolveSeq = undefined;
-      if (kind && now - st.holding!.since >= cfg.openAfterMs) {
+      if (kind && now - st.holding!.since >= openHoldMs(d, cfg)) {
         const inc = newIncident(target, d, kind, now, cfg);
         const e: Entry = { incident: inc, lastNotifiedAt: now, persistedAt: now };
         await this.persist(e, now);
@@ -186,7 +203,7 @@ export class IncidentManager {
         // failures left in the window can read as another kind (e.g. loss "not tied to a node" once the broken node
         // serves again), and that is a recovery, not a new problem.
         const freshFailures = d.lastFailureAt !== null && d.lastFailureAt >= st.change.since;
-        if (now - st.change.since >= cfg.openAfterMs && freshFailures) {
+        if (now - st.change.since >= openHoldMs(d, cfg) && freshFailures) {
           const before = { kind: inc.kind, suspectedNodes: inc.suspectedNodes };
           applyDiagnosis(inc, target, d, kind, now, cfg);
           entry.lastNotifiedAt = now;

@@ -54,6 +54,7 @@ diagnosis:
   window: 30s
   minAttempts: 10
   openAfter: 500ms
+  marginalHold: 500ms
   resolveAfter: 1s
   burst: { count: 5, spacing: 50ms }
 alerting:

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../../src/config/sections/diagnosis.js';
 import type { Diagnosis } from '../../src/diagnosis/types.js';
-import { IncidentManager } from '../../src/incidents/manager.js';
+import { IncidentManager, openHoldMs } from '../../src/incidents/manager.js';
 import { IncidentMetrics } from '../../src/incidents/metrics.js';
 import type { IncidentEvent } from '../../src/incidents/types.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -250,3 +250,47 @@ describe('IncidentManager', () => {
     expect(after).not.toContain('target="web"');
   });
 });
+
+describe('evidence-weighted opening (openHoldMs)', () => {
+  const defaults = { ...DIAGNOSIS_DEFAULTS };
+
+  it('waits marginalHold for a verdict just past the bound, nothing for one at the bound squared, less in between', () => {
+    expect(defaults).toMatchObject({ openAfterMs: 0, marginalHoldMs: 30_000, pValue: 1e-4, minConfidence: 0.9 });
+    expect(openHoldMs({ pValue: 1e-4, confidence: 0.9999 }, defaults)).toBe(30_000);
+    expect(openHoldMs({ pValue: 1e-6, confidence: 1 }, defaults)).toBeCloseTo(15_000, 6);
+    expect(openHoldMs({ pValue: 1e-8, confidence: 1 }, defaults)).toBe(0);
+    expect(openHoldMs({ pValue: 1e-12, confidence: 1 }, defaults)).toBe(0);
+    // Without a p-value (loss, outage, refusals, HTTP errors) the confidence against minConfidence counts.
+    expect(openHoldMs({ pValue: null, confidence: 0.9 }, defaults)).toBeCloseTo(30_000, 6);
+    expect(openHoldMs({ pValue: null, confidence: 0.99 }, defaults)).toBeCloseTo(0, 6);
+    expect(openHoldMs({ pValue: null, confidence: 1 }, defaults)).toBe(0);
+  });
+
+  it('never waits less than openAfter, a lower bound the user may set', () => {
+    expect(openHoldMs({ pValue: 1e-12, confidence: 1 }, { ...defaults, openAfterMs: 5_000 })).toBe(5_000);
+    expect(openHoldMs({ pValue: 1e-4, confidence: 0.9999 }, { ...defaults, openAfterMs: 60_000 })).toBe(60_000);
+  });
+
+  it('an overwhelming verdict opens an incident at once with the default settings; a marginal one after 30 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vipwatch-incidents-hold-'));
+    try {
+      const clock = new FakeClock();
+      const m = new IncidentManager({ dir, clock, config: defaults, logger: silentLogger });
+      await m.load();
+      const strong = { ...asym({ pValue: 1e-9 }), lastFailureAt: clock.now() };
+      expect((await m.update(web, strong)).map((e) => e.type)).toEqual(['open']);
+
+      const other = { ...web, name: 'api' };
+      const marginal = () => ({ ...asym({ target: 'api', pValue: 9e-5 }), lastFailureAt: clock.now() });
+      const seen: string[] = [];
+      for (let t = 0; t <= 30_000; t += 2_000) {
+        seen.push(...(await m.update(other, marginal())).map((e) => `${t}:${e.type}`));
+        await clock.advance(2_000);
+      }
+      expect(seen).toEqual(['30000:open']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

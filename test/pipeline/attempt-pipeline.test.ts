@@ -33,7 +33,7 @@ async function harness(opts: { engine?: DiagnosisEngine; accept?: number } = {})
   const logger = createLogger({ level: 'info', write: (l) => logs.push(JSON.parse(l) as (typeof logs)[number]), now: () => clock.now() });
   const registry = new Registry();
   const history = new TargetHistory('web', 512);
-  const config = { ...DIAGNOSIS_DEFAULTS, openAfterMs: 0 };
+  const config = { ...DIAGNOSIS_DEFAULTS, openAfterMs: 0, marginalHoldMs: 0 };
   const events: IncidentEvent[] = [];
   const incidents = new IncidentService({ config, dir, clock, logger, registry, notify: async (ev) => void events.push(ev) });
   await incidents.start();

@@ -124,7 +124,7 @@ targets:
     interval: 100ms
     timeout: 100ms
     http: { headers: { Authorization: "Bearer \${TARGET_TOKEN}" }, bodyRegex: "^ok$", backendHeader: X-Node }
-diagnosis: { window: 30s, minAttempts: 10, openAfter: 300ms, burst: { count: 3, spacing: 50ms } }
+diagnosis: { window: 30s, minAttempts: 10, openAfter: 300ms, marginalHold: 300ms, burst: { count: 3, spacing: 50ms } }
 kubernetes:
   apiServer: http://127.0.0.1:${kube.port}
   tokenFile: ./kube-token

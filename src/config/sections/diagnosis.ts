@@ -48,8 +48,17 @@ export interface DiagnosisConfig {
   minConfidence: number;
   /** Failure ratio from which an incident is `critical` (vip_unreachable always is). Default 0.25. */
   criticalRatio: number;
-  /** A verdict must hold (same kind, confidence >= minConfidence) this long before an incident opens or changes. Default 30s. */
+  /**
+   * A lower bound: a verdict (same kind, confidence >= minConfidence) holds at least this long before an incident opens
+   * or changes. Default 0: the evidence sets the wait (marginalHoldMs).
+   */
   openAfterMs: number;
+  /**
+   * How long a marginal verdict (its chance under "nothing is wrong" just below the bound: pValue, or 1 - minConfidence)
+   * must hold before an incident opens or changes; an overwhelming one (that chance at or below the bound squared) opens
+   * at once; in between the wait shrinks with the log of the evidence. Default 30s.
+   */
+  marginalHoldMs: number;
   /** Resolve when the failure ratio (impaired ratio for packet_loss) stays below this ... Default 0.02. */
   resolveBelow: number;
   /** ... for this long (hysteresis). Default 2m. */
@@ -72,7 +81,8 @@ export const DIAGNOSIS_DEFAULTS: DiagnosisConfig = Object.freeze({
   timeoutShare: 0.8,
   minConfidence: 0.9,
   criticalRatio: 0.25,
-  openAfterMs: 30_000,
+  openAfterMs: 0,
+  marginalHoldMs: 30_000,
   resolveBelow: 0.02,
   resolveAfterMs: 120_000,
   repeatIntervalMs: 4 * 3_600_000,
@@ -103,6 +113,7 @@ export const diagnosisSection: Validator<DiagnosisConfig> = object({
   minConfidence: field(ratio(), { default: D.minConfidence }),
   criticalRatio: field(ratio(), { default: D.criticalRatio }),
   openAfter: field(duration({ min: 0 }), { default: D.openAfterMs }),
+  marginalHold: field(duration({ min: 0, max: 3_600_000 }), { default: D.marginalHoldMs }),
   resolveBelow: field(ratio({ min: 0, exclusiveMin: true }), { default: D.resolveBelow }),
   resolveAfter: field(duration({ min: 0 }), { default: D.resolveAfterMs }),
   repeatInterval: field(duration({ min: 60_000 }), { default: D.repeatIntervalMs }),
@@ -125,6 +136,7 @@ export const diagnosisSection: Validator<DiagnosisConfig> = object({
     minConfidence: v.minConfidence,
     criticalRatio: v.criticalRatio,
     openAfterMs: v.openAfter,
+    marginalHoldMs: v.marginalHold,
     resolveBelow: v.resolveBelow,
     resolveAfterMs: v.resolveAfter,
     repeatIntervalMs: v.repeatInterval,
