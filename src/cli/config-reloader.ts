@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Gauge, type Registry } from 'prom-client';
-import { loadConfigFile, MAX_CONFIG_BYTES, parseConfig, type LoadOptions } from '../config/load.js';
+import { parseConfig, readConfigBytes, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
 import type { Level, Logger } from '../lib/logger.js';
@@ -62,8 +61,8 @@ export class ConfigReloader {
     this.lastDigest = read.digest;
     let next: Config;
     try {
-      // Text that could not be read within the limit is left to loadConfigFile, which says why in the usual form.
-      next = read.text === undefined ? loadConfigFile(file, this.o.loadOptions) : parseConfig(read.text, file, this.o.loadOptions);
+      if (read.error !== undefined) throw read.error;
+      next = parseConfig(read.text!, file, this.o.loadOptions);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [errorMessage(err)];
       this.ok.set(0);
@@ -88,43 +87,19 @@ export class ConfigReloader {
 }
 
 interface ReadResult {
-  /** The file's text, or undefined when it cannot be read or is over the size limit. */
+  /** The file's text; undefined when it could not be read (then `error` says why, as the loader words it). */
   text?: string;
-  /** sha256 of the bytes, or of why they could not be read. */
+  error?: unknown;
+  /** sha256 of the bytes, or the reason they could not be read: the same content, or the same failure, is no change. */
   digest: string;
 }
 
-/** The file's content, read at most up to the config size limit (a FIFO or a huge file cannot make it read more). */
+/** The file's content, read as the loader reads it (bounded by the config size limit). */
 function readConfig(file: string): ReadResult {
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    const bytes = readConfigBytes(file);
+    return { text: bytes.toString('utf8'), digest: createHash('sha256').update(bytes).digest('hex') };
   } catch (err) {
-    return { digest: `unreadable:${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}` };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) return { digest: 'unreadable:EISDIR' };
-    const limit = MAX_CONFIG_BYTES + 1;
-    // Sized by the file (a config is a few KiB), grown when it was not its real size (a FIFO, a file still growing).
-    let buf = Buffer.allocUnsafe(Math.min(limit, Math.max(4096, st.size + 1)));
-    let n = 0;
-    for (;;) {
-      const r = readSync(fd, buf, n, buf.length - n, null);
-      if (r <= 0) break;
-      n += r;
-      if (n === buf.length) {
-        if (buf.length >= limit) break;
-        const bigger = Buffer.allocUnsafe(Math.min(limit, buf.length * 2));
-        buf.copy(bigger, 0, 0, n);
-        buf = bigger;
-      }
-    }
-    const digest = createHash('sha256').update(buf.subarray(0, n)).digest('hex');
-    return n > MAX_CONFIG_BYTES ? { digest } : { text: buf.toString('utf8', 0, n), digest };
-  } catch (err) {
-    return { digest: `unreadable:${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}` };
-  } finally {
-    closeSync(fd);
+    return { error: err, digest: `unreadable:${err instanceof ConfigError ? err.problems.join('\n') : errorMessage(err)}` };
   }
 }

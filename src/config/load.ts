@@ -36,11 +36,15 @@ export interface LoadOptions {
  * FILE:LINE:COL: path: message.
  */
 export function loadConfigFile(file: string, opts: LoadOptions = {}): Config {
-  return parseConfig(readConfigText(file), file, opts);
+  return parseConfig(readConfigBytes(file).toString('utf8'), file, opts);
 }
 
-/** The file's text, read only up to the size limit (a FIFO or a growing file cannot make it read more). */
-function readConfigText(file: string): string {
+/**
+ * The file's bytes, read only up to the size limit (a FIFO or a growing file cannot make it read more): the buffer is
+ * sized by the file (a config is a few KiB) and grown only when the file was not its stated size. Throws a
+ * ConfigError naming the file when it cannot be read or is over the limit.
+ */
+export function readConfigBytes(file: string): Buffer {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -51,11 +55,19 @@ function readConfigText(file: string): string {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new ConfigError([`${file}: cannot read: EISDIR`]);
     if (st.size > MAX_CONFIG_BYTES) throw tooLarge(file, st.size);
-    const buf = Buffer.allocUnsafe(MAX_CONFIG_BYTES + 1);
+    const limit = MAX_CONFIG_BYTES + 1;
+    let buf = Buffer.allocUnsafe(Math.min(limit, Math.max(4096, st.size + 1)));
     let n = 0;
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+    for (let r; (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) {
+      n += r;
+      if (n < buf.length) continue;
+      if (buf.length >= limit) break;
+      const bigger = Buffer.allocUnsafe(Math.min(limit, buf.length * 2));
+      buf.copy(bigger, 0, 0, n);
+      buf = bigger;
+    }
     if (n > MAX_CONFIG_BYTES) throw tooLarge(file);
-    return buf.toString('utf8', 0, n);
+    return buf.subarray(0, n);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError([`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
