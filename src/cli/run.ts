@@ -2,11 +2,10 @@ import { kubernetesFileProblems } from '../cluster/resolve-connection.js';
 import { loadConfigFile, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
-import type { Logger } from '../lib/logger.js';
+import { createLogger, type Logger } from '../lib/logger.js';
 import { ConfigReloader } from './config-reloader.js';
 import { watchConfigFile } from './config-watch.js';
 import { EXIT, type CliIo } from './io.js';
-import { liveLogger } from './live-logger.js';
 import { gracefulStop, stopRequested, type GracefulStopOptions } from './shutdown.js';
 
 export interface RunOptions extends GracefulStopOptions {
@@ -29,8 +28,9 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, 
   };
   const config = loadOrReport(file, io);
   if (!config) return failed();
-  const live = liveLogger(config.log.level, io.out);
-  const logger = live.logger;
+  // The level is read at each line: a reload's log.level applies at once, to every component's child logger too.
+  let level = config.log.level;
+  const logger = createLogger({ level: () => level, write: io.out });
   // Loaded on demand so that check-config never pulls in the probe engine.
   const { App } = await import('../app.js');
   let app;
@@ -47,7 +47,7 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, 
     await app.stop().catch(() => {});
     return failed();
   }
-  const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: live.setLevel });
+  const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: (l) => (level = l) });
   const stopReloading = reloadOn(file, reloader, logger, opts.reloadDebounceMs);
   const why = await stop;
   stopReloading();

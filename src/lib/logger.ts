@@ -14,19 +14,21 @@ export interface Logger {
 }
 
 export interface LoggerOptions {
-  level?: Level;
+  /** The least level written; a function is read at each line (a level a config reload may change, for every child too). */
+  level?: Level | (() => Level);
   write?: (line: string) => void;
   now?: () => number;
   base?: Record<string, unknown>;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const min = ORDER[opts.level ?? 'info'];
+  const setting = opts.level ?? 'info';
+  const on = typeof setting === 'string' ? (l: Level) => ORDER[l] >= ORDER[setting] : (l: Level) => ORDER[l] >= ORDER[setting()];
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const now = opts.now ?? Date.now;
   const base = opts.base ?? {};
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < min) return;
+    if (!on(level)) return;
     write(JSON.stringify({ time: new Date(now()).toISOString(), level, msg, ...base, ...fields }, replacer));
   };
   return {
@@ -35,7 +37,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
     child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
-    enabled: (level) => ORDER[level] >= min,
+    enabled: on,
   };
 }
 
