@@ -1,5 +1,6 @@
 import type { ClusterSnapshot, ClusterSource } from '../cluster/types.js';
 import type { TargetConfig } from '../config/targets.js';
+import type { BurstRequest } from '../diagnosis/burst.js';
 import { makeAttempt, type Attempt } from '../history/attempt.js';
 import { TargetHistory } from '../history/history.js';
 import { DeadlineError, type Clock, type TimerHandle } from '../lib/clock.js';
@@ -49,13 +50,6 @@ export interface StopSummary {
   aborted: number;
 }
 
-export interface BurstRequest {
-  count: number;
-  /** Burst attempts start this far apart... */
-  spacingMs: number;
-  /** ...with at most this many in flight (default 1): a timeout does not hold the burst up. */
-  concurrency?: number;
-}
 
 interface Loop {
   target: TargetConfig;
@@ -172,7 +166,7 @@ export class Scheduler {
     if (!loop || !this.started || loop.burstLeft > 0 || req.count < 1) return 0;
     loop.burstLeft = Math.floor(req.count);
     loop.burstSpacingMs = Math.max(10, req.spacingMs);
-    loop.burstConcurrency = Math.max(1, Math.floor(req.concurrency ?? 1));
+    loop.burstConcurrency = Math.max(1, Math.floor(req.concurrency));
     loop.burstTimer = this.opts.clock.setTimeout(() => this.burstTick(loop), loop.burstSpacingMs);
     return loop.burstLeft;
   }

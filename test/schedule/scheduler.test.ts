@@ -112,8 +112,8 @@ describe('Scheduler', () => {
   it('runs a requested burst, marks its attempts, and refuses a second one while it runs', async () => {
     const { clock, attempts, s } = setup(10, [target('a', { intervalMs: 10_000, timeoutMs: 1000 })]);
     s.start();
-    expect(s.requestBurst('a', { count: 5, spacingMs: 100 })).toBe(5);
-    expect(s.requestBurst('a', { count: 5, spacingMs: 100 })).toBe(0);
+    expect(s.requestBurst('a', { count: 5, spacingMs: 100, concurrency: 1 })).toBe(5);
+    expect(s.requestBurst('a', { count: 5, spacingMs: 100, concurrency: 1 })).toBe(0);
     await clock.advance(1000);
     expect(attempts.filter((a) => a.burst).length).toBe(5);
     expect(s.burstRemaining('a')).toBe(0);
