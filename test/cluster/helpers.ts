@@ -4,7 +4,11 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { KubernetesConfig } from '../../src/config/sections/kubernetes.js';
-import type { FakeClock } from '../support/fake-clock.js';
+import { Registry } from 'prom-client';
+import { createClusterSource } from '../../src/cluster/create.js';
+import type { TargetConfig } from '../../src/config/targets.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { FakeClock } from '../support/fake-clock.js';
 import type { FakeKubeApi, KubeObject } from '../support/fake-kube-api.js';
 
 export const FIXTURES = resolve('test/fixtures/kube');
@@ -115,4 +119,34 @@ export async function ioUntil(cond: () => boolean, what = 'condition', timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await ioTurn(5);
   }
+}
+
+/** A log line of the cluster source, parsed. */
+export interface SourceLogLine {
+  level: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+/**
+ * The real cluster source, started against `api` on a fake clock at `start`, logging at debug into `logs`. The
+ * returned `stop` ends the source and the API server (register it for cleanup).
+ */
+export async function startSource(o: { api: FakeKubeApi; config: KubernetesConfig; staticTargets: TargetConfig[]; start: number }) {
+  const clock = new FakeClock(o.start);
+  const registry = new Registry();
+  const logs: SourceLogLine[] = [];
+  const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as SourceLogLine), now: () => clock.now() });
+  const source = createClusterSource({
+    config: o.config, defaults: { intervalMs: 2000, timeoutMs: 1000 }, staticTargets: o.staticTargets,
+    clock, logger, registry, env: {}, random: () => 1,
+  });
+  const ac = new AbortController();
+  await source.start(ac.signal);
+  const stop = async () => {
+    ac.abort();
+    await source.done();
+    await o.api.stop();
+  };
+  return { clock, source, registry, logs, stop };
 }

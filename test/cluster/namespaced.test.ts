@@ -2,17 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClusterSource } from '../../src/cluster/create.js';
 import type { ManagedClusterSource } from '../../src/cluster/types.js';
 import type { KubernetesConfig } from '../../src/config/sections/kubernetes.js';
 import type { TargetConfig } from '../../src/config/targets.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { FakeClock } from '../support/fake-clock.js';
+import type { FakeClock } from '../support/fake-clock.js';
 import { FakeKubeApi, type KubeObject, type RbacRule } from '../support/fake-kube-api.js';
 import { DEPLOY, grantedRules, loadManifests } from './rbac-manifests.js';
-import { ioUntil, kubeConfig, loadFixtures, makePki, stepUntil, type Pki } from './helpers.js';
+import { ioUntil, kubeConfig, loadFixtures, makePki, startSource, stepUntil, type Pki } from './helpers.js';
 
 const START = Date.parse('2026-01-01T00:10:00Z');
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.bmFtZXNwYWNlZA.shop-only';
@@ -75,22 +73,9 @@ async function setup(rules: RbacRule[], over: Partial<KubernetesConfig> = {}, st
   const made = spawnSync('sh', [join(DEPLOY, 'make-kubeconfig.sh'), '-s', api.url, '-c', join(dir, 'ca.crt'), '-t', join(dir, 'token'), '-o', kubeconfig], { encoding: 'utf8' });
   expect(made.status, made.stderr).toBe(0);
 
-  const clock = new FakeClock(START);
-  const registry = new Registry();
-  const logs: LogLine[] = [];
-  const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as LogLine), now: () => clock.now() });
-  const source = createClusterSource({
-    config: kubeConfig({ kubeconfig, ...over }),
-    defaults: { intervalMs: 2000, timeoutMs: 1000 },
-    staticTargets, clock, logger, registry, env: {}, random: () => 1,
-  });
-  const ac = new AbortController();
-  await source.start(ac.signal);
-  cleanups.push(async () => {
-    ac.abort();
-    await source.done();
-    await api.stop();
-  });
+  const s = await startSource({ api, config: kubeConfig({ kubeconfig, ...over }), staticTargets, start: START });
+  cleanups.push(s.stop);
+  const { clock, source, registry, logs } = s;
   return { api, clock, source, registry, logs };
 }
 

@@ -8,10 +8,9 @@ import { WATCH_GRACE_MS } from '../../src/cluster/informer.js';
 import type { ManagedClusterSource } from '../../src/cluster/types.js';
 import type { KubernetesConfig } from '../../src/config/sections/kubernetes.js';
 import type { TargetConfig } from '../../src/config/targets.js';
-import { FakeClock } from '../support/fake-clock.js';
-import { createLogger } from '../../src/lib/logger.js';
+import type { FakeClock } from '../support/fake-clock.js';
 import { FakeKubeApi, type KubeObject } from '../support/fake-kube-api.js';
-import { FIXTURES, fixtureObjects, ioUntil, kubeConfig, loadFixtures, stepUntil } from './helpers.js';
+import { FIXTURES, fixtureObjects, ioUntil, kubeConfig, loadFixtures, startSource, stepUntil } from './helpers.js';
 
 const START = Date.parse('2026-01-01T00:10:00Z');
 
@@ -41,23 +40,9 @@ async function setup(over: Partial<KubernetesConfig> = {}, opts: { staticTargets
   await api.start();
   loadFixtures(api);
   opts.before?.(api);
-  const clock = new FakeClock(START);
-  const registry = new Registry();
-  const logs: Setup['logs'] = [];
-  const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Setup['logs'][number]), now: () => clock.now() });
-  const source = createClusterSource({
-    config: kubeConfig({ apiServer: api.url, ...over }),
-    defaults: { intervalMs: 2000, timeoutMs: 1000 },
-    staticTargets: opts.staticTargets ?? [WEB, API, PINNED, LOOSE],
-    clock, logger, registry, env: {}, random: () => 1,
-  });
-  const ac = new AbortController();
-  await source.start(ac.signal);
-  cleanups.push(async () => {
-    ac.abort();
-    await source.done();
-    await api.stop();
-  });
+  const s = await startSource({ api, config: kubeConfig({ apiServer: api.url, ...over }), staticTargets: opts.staticTargets ?? [WEB, API, PINNED, LOOSE], start: START });
+  cleanups.push(s.stop);
+  const { clock, source, registry, logs } = s;
   return { api, clock, source, registry, logs };
 }
 
