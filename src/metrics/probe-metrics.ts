@@ -52,6 +52,8 @@ interface TargetCells {
   total: HistogramCell;
   /** protocol and phases: a reload that changes them rebuilds the target's cells. */
   shape: string;
+  /** The target config the cells were last checked against: the same object needs no new check (the hot path). */
+  target: TargetConfig;
 }
 
 /** The probe engine's metrics, on the registry given (never the global one). */
@@ -150,15 +152,18 @@ export class ProbeMetrics {
    * or the phases drops the old attempt and duration series of the target and starts new ones.
    */
   private children(t: TargetConfig): TargetCells {
+    let c = this.cached.get(t.name);
+    if (c?.target === t) return c;
+    // A new config object for the target (its first attempt, or a reload): check its shape once.
     const phases = phasesOf(t);
     const shape = `${t.protocol} ${phases.join(',')}`;
-    let c = this.cached.get(t.name);
     if (c && c.shape !== shape) {
       this.attempts.removeWhere(0, t.name);
       this.duration.removeWhere(0, t.name);
       c = undefined;
     }
-    if (!c) {
+    if (c) c.target = t;
+    else {
       const h = (phase: Phase) => this.duration.cell(t.name, phase);
       c = {
         ok: this.attempts.cell(t.name, t.protocol, 'success'),
@@ -169,6 +174,7 @@ export class ProbeMetrics {
         firstByte: phases.includes('first_byte') ? h('first_byte') : undefined,
         total: h('total'),
         shape,
+        target: t,
       };
       this.cached.set(t.name, c);
     }
