@@ -76,6 +76,14 @@ export const ERR = {
   /** A kubernetes label selector that does not parse. */
   LABEL_SELECTOR_INVALID: 'VIPWATCH_LABEL_SELECTOR_INVALID',
 
+  // Node evidence agent (vipwatch node-agent): reading the kernel's files under its --proc-root
+  /** A file or directory the agent reads does not exist (a wrong --proc-root, IPv4 disabled, an older kernel). */
+  AGENT_PROC_MISSING: 'VIPWATCH_AGENT_PROC_MISSING',
+  /** A file the agent reads exists but cannot be read (permission, I/O error). */
+  AGENT_PROC_UNREADABLE: 'VIPWATCH_AGENT_PROC_UNREADABLE',
+  /** A file the agent reads does not parse (a sysctl that is not an integer, a netstat header without its values). */
+  AGENT_PROC_MALFORMED: 'VIPWATCH_AGENT_PROC_MALFORMED',
+
   // HTTP server answers (the `code` field of a JSON error body)
   /** 404: no route for this path. */
   NOT_FOUND: 'VIPWATCH_NOT_FOUND',
