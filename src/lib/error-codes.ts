@@ -9,6 +9,8 @@ export const ERR = {
   CONFIG_INVALID: 'VIPWATCH_CONFIG_INVALID',
   /** A bad command line (UsageError): printed with a hint, exit code 2. */
   USAGE: 'VIPWATCH_USAGE',
+  /** `vipwatch diagnose --service` could not get the cluster view it was asked for (API unreachable, refused, Service missing): exit 2. */
+  DIAGNOSE_NO_CLUSTER_VIEW: 'VIPWATCH_DIAGNOSE_NO_CLUSTER_VIEW',
 
   // Time
   /** A deadline on the injected clock passed (DeadlineError, the reason of a deadlineSignal's abort). */

@@ -1,0 +1,152 @@
+/**
+ * `vipwatch diagnose ADDRESS[:PORT] …`: before any monitoring is set up, point one command at a VIP and get the
+ * troubleshooting guide's answer on the spot. Fresh-connection attempts with the real probers, the cluster view with
+ * --service, the same diagnosis as `vipwatch run`, and a report (text, or --json). Wiring only: the parts are
+ * diagnose-args (command line), diagnose-cluster (view), diagnose-runner (attempts, early stop), diagnose-report /
+ * -text / -json (output), diagnose-progress (stderr).
+ */
+import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
+import { DIAGNOSIS_DEFAULTS } from '../config/sections/diagnosis.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
+import { silentLogger } from '../lib/logger.js';
+import { createProbers } from '../probe/registry.js';
+import type { Prober, Protocol } from '../probe/types.js';
+import { SelfMonitor } from '../schedule/self-monitor.js';
+import { UsageError } from './args.js';
+import { DIAGNOSE_DEFAULTS, MAX_COUNT, MIN_COUNT, parseDiagnoseArgs, type DiagnoseOptions } from './diagnose-args.js';
+import { openClusterView, type OpenClusterView } from './diagnose-cluster.js';
+import { errorJson, reportJson } from './diagnose-json.js';
+import { progressFor, type ProgressSink } from './diagnose-progress.js';
+import { buildReport, DIAGNOSE_EXIT } from './diagnose-report.js';
+import { runAttempts } from './diagnose-runner.js';
+import { healthyAttemptsNeeded } from './diagnose-stop.js';
+import { reportText } from './diagnose-text.js';
+import { processIo, type CliIo } from './io.js';
+
+/** A day: every attempt of the run stays in the diagnosis window (the daemon's 5 m would drop the oldest of a long run). */
+const RUN_WINDOW_MS = 24 * 3_600_000;
+
+/** The diagnosis thresholds diagnose judges with: `vipwatch run`'s defaults, over the whole run. */
+export function diagnoseConfig(over: Partial<DiagnosisConfig> = {}): DiagnosisConfig {
+  return { ...DIAGNOSIS_DEFAULTS, windowMs: RUN_WINDOW_MS, ...over };
+}
+
+export const DIAGNOSE_HELP = `Usage: vipwatch diagnose ADDRESS[:PORT] [--http PATH] [--https [--insecure]]
+                         [--backend-header H | --backend-json-field F] [--count N] [--concurrency C]
+                         [--timeout D] [--spacing D] [--service NS/NAME [--kubeconfig FILE] [--context C]] [--json]
+
+Makes N fresh-connection attempts to ADDRESS now (never retried, never kept alive: each one lets kube-proxy pick a
+backend anew), runs the same diagnosis as "vipwatch run" and prints the verdict with its confidence, successes and
+failures per node (observed or inferred), the failure reasons, the decision path and the remediation commands.
+IPv6: [2001:db8::1]:443. PORT defaults to 80 (443 with --https).
+
+  --http PATH              HTTP GET PATH (any 200-399 is a success); without --http/--https: a TCP connect
+  --https                  HTTPS (certificate verified; --insecure skips the check); PATH defaults to /
+  --backend-header H       response header naming the node, pod or pod IP that served it (e.g. X-Node)
+  --backend-json-field F   or a top-level field of a JSON body
+  --count N                attempts (default ${DIAGNOSE_DEFAULTS.count}, ${MIN_COUNT}-${MAX_COUNT})
+  --concurrency C          attempts in flight at once (default ${DIAGNOSE_DEFAULTS.concurrency})
+  --timeout D              per attempt, e.g. 2s or 500ms (default ${DIAGNOSE_DEFAULTS.timeoutMs / 1000}s; above ~1.2s a SYN retransmission
+                           fits, which tells a path drop from random loss without --backend-header)
+  --spacing D              between attempt starts (default ${DIAGNOSE_DEFAULTS.spacingMs}ms)
+  --service NS/NAME        read the Service's endpoints, nodes and announcer from the Kubernetes API (read-only)
+  --kubeconfig FILE        with --service; default $KUBECONFIG, ~/.kube/config, or in-cluster
+  --context C              with --service: the kubeconfig context
+  --json                   one JSON document on stdout instead of the report
+
+Stops early once the verdict is certain either way, and says after how many attempts: healthy once the failure ratio's
+upper bound is below the noise floor (${healthyAttemptsNeeded(diagnoseConfig())} attempts without a failure at the defaults), a problem once
+its chance under "nothing is wrong" is at most pValue squared (1e-8) and, when backends name themselves, the node is
+named. Progress goes to stderr (a bar on a terminal). Ctrl-C stops and reports what was recorded; a second one exits.
+Exit codes: 0 healthy, 1 a problem found, 2 could not run (usage error, invalid address, the cluster view asked for
+with --service unavailable, too few attempts to judge).`;
+
+export interface DiagnoseDeps {
+  clock?: Clock;
+  probers?: Record<Protocol, Prober>;
+  /** Replaces Ctrl-C (SIGINT) as what interrupts the run. */
+  signal?: AbortSignal;
+  /** Where progress goes; default stderr (a bar when it is a terminal and io is the process's). */
+  progress?: ProgressSink;
+  /** Overrides of the diagnosis thresholds (tests). */
+  config?: Partial<DiagnosisConfig>;
+}
+
+export async function diagnoseCommand(argv: readonly string[], io: CliIo, deps: DiagnoseDeps = {}): Promise<number> {
+  let parsed: ReturnType<typeof parseDiagnoseArgs>;
+  try {
+    parsed = parseDiagnoseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`vipwatch diagnose: ${err.message}`);
+    io.err('Run "vipwatch diagnose --help" for usage.');
+    return DIAGNOSE_EXIT.couldNotRun;
+  }
+  if (parsed.help) {
+    io.out(DIAGNOSE_HELP);
+    return DIAGNOSE_EXIT.healthy;
+  }
+  const opts = parsed;
+  const clock = deps.clock ?? systemClock;
+  const interrupt = interruptSignal(deps.signal);
+  let cluster: OpenClusterView | undefined;
+  try {
+    if (opts.service !== undefined) {
+      try {
+        cluster = await openClusterView({ target: opts.target, kubeconfig: opts.kubeconfig, context: opts.context, env: io.env, clock, signal: interrupt.signal });
+      } catch (err) {
+        return couldNotRun(io, opts, err);
+      }
+    }
+    return await run(opts, io, deps, clock, interrupt.signal, cluster);
+  } finally {
+    interrupt.dispose();
+    await cluster?.close();
+  }
+}
+
+async function run(opts: DiagnoseOptions, io: CliIo, deps: DiagnoseDeps, clock: Clock, signal: AbortSignal, cluster: OpenClusterView | undefined): Promise<number> {
+  const config = diagnoseConfig(deps.config);
+  const probers = deps.probers ?? createProbers();
+  const progress = progressFor(deps.progress ?? stderrProgress(io), opts.count);
+  const self = new SelfMonitor({ clock, logger: silentLogger, stallThresholdMs: 250 });
+  self.start();
+  let outcome;
+  try {
+    outcome = await runAttempts({
+      target: opts.target, prober: probers[opts.target.protocol], cluster: cluster?.source, config,
+      count: opts.count, concurrency: opts.concurrency, spacingMs: opts.spacingMs, clock, signal,
+      stalledBetween: (from, to) => self.stalledBetween(from, to),
+      onAttempt: (a, d, n) => progress.attempt(a, d, n),
+    });
+  } finally {
+    self.stop();
+    progress.done();
+  }
+  const report = buildReport({ opts, outcome, config, clusterSource: cluster?.describe });
+  if (opts.json) io.out(reportJson(report));
+  else for (const line of reportText(report)) io.out(line);
+  return report.exitCode;
+}
+
+function couldNotRun(io: CliIo, opts: DiagnoseOptions, err: unknown): number {
+  const message = errorMessage(err);
+  io.err(`vipwatch diagnose: cannot run: ${message}`);
+  if (opts.json) io.out(errorJson(opts.target.name, errorCode(err) ?? 'unknown', message));
+  return DIAGNOSE_EXIT.couldNotRun;
+}
+
+/** Ctrl-C (once: a second one takes Node's default and ends the process), or the caller's signal. */
+function interruptSignal(given?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  if (given) return { signal: given, dispose: () => {} };
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  return { signal: ac.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+function stderrProgress(io: CliIo): ProgressSink {
+  const tty = io === processIo && process.stderr.isTTY === true;
+  return { tty, write: (text) => process.stderr.write(text), line: (text) => io.err(text) };
+}
