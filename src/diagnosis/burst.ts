@@ -24,6 +24,11 @@ export interface BurstPlanInput {
   diagnosis?: Diagnosis;
   /** The target's probe timeout: bounds how long a burst can take. */
   timeoutMs?: number;
+  /**
+   * Start (epoch ms) of a change point to verify (a blamed node served again while an incident is open): one burst per
+   * change point, whatever the cooldown, so the attempts that prove the fix arrive in seconds.
+   */
+  verifyChangeAt?: number;
 }
 
 interface Active {
@@ -32,11 +37,15 @@ interface Active {
   /** The burst is over by then at the latest (attempts can be skipped or lost). */
   until: number;
   previousStart?: number;
+  /** Started to verify a change point: if refused, the next attempt may ask again. */
+  verifying?: boolean;
 }
 
 export class BurstPlanner {
   private readonly active = new Map<string, Active>();
   private readonly lastStart = new Map<string, number>();
+  /** Per target: the change point last verified by a burst. */
+  private readonly verified = new Map<string, number>();
 
   constructor(private readonly config: Pick<DiagnosisConfig, 'burst' | 'minConfidence'>) {}
 
@@ -48,16 +57,29 @@ export class BurstPlanner {
     if (b.count < 1 || b.maxConcurrent < 1) return undefined;
     // The probe's own stalls and resource faults say nothing about the target; burst attempts never trigger more bursts.
     if (attempt.stalled || attempt.burst || attempt.reason === 'probe_error') return undefined;
-    if (attempt.ok && !attempt.synRetransmit) return undefined;
     if (this.active.has(target)) return undefined;
     const last = this.lastStart.get(target);
+    const verify = input.verifyChangeAt;
+    if (verify !== undefined && this.verified.get(target) !== verify) {
+      if (this.activeCount(now) >= b.maxConcurrent) return undefined;
+      this.verified.set(target, verify);
+      const req = this.start(target, now, last, input.timeoutMs);
+      this.active.get(target)!.verifying = true;
+      return req;
+    }
+    if (attempt.ok && !attempt.synRetransmit) return undefined;
     if (last !== undefined && now - last < b.cooldownMs) return undefined;
     const d = input.diagnosis;
     if (d && d.verdict !== 'healthy' && d.verdict !== 'insufficient_data' && d.confidence >= this.config.minConfidence) return undefined;
     if (this.activeCount(now) >= b.maxConcurrent) return undefined;
+    return this.start(target, now, last, input.timeoutMs);
+  }
+
+  private start(target: string, now: number, last: number | undefined, timeoutMs: number | undefined): BurstRequest {
+    const b = this.config.burst;
     // Waves of `concurrency` attempts: each takes the slots' worth of spacing, or a timeout when attempts time out.
     const concurrency = Math.max(1, b.concurrency);
-    const wave = Math.max(b.spacingMs * concurrency, input.timeoutMs ?? 0);
+    const wave = Math.max(b.spacingMs * concurrency, timeoutMs ?? 0);
     this.active.set(target, { left: b.count, until: now + Math.ceil(b.count / concurrency) * wave + b.spacingMs, previousStart: last });
     this.lastStart.set(target, now);
     return { count: b.count, spacingMs: b.spacingMs, concurrency };
@@ -72,6 +94,7 @@ export class BurstPlanner {
       return;
     }
     this.active.delete(target);
+    if (a.verifying) this.verified.delete(target);
     if (a.previousStart === undefined) this.lastStart.delete(target);
     else this.lastStart.set(target, a.previousStart);
   }
@@ -94,6 +117,7 @@ export class BurstPlanner {
   forget(target: string): void {
     this.active.delete(target);
     this.lastStart.delete(target);
+    this.verified.delete(target);
   }
 
   private observe(target: string, attempt: Attempt, now: number): void {

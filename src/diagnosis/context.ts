@@ -3,7 +3,7 @@ import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
 import type { Attempt } from '../history/attempt.js';
 import type { Placement, Sample } from './sample.js';
 import type { Tally } from './tally.js';
-import type { DiagnoseInput, IdentityMode, Verdict } from './types.js';
+import type { ChangePoint, DiagnoseInput, IdentityMode, Verdict } from './types.js';
 
 export interface Finding {
   verdict: Verdict;
@@ -13,6 +13,7 @@ export interface Finding {
   expectedFailureRatio?: number | null;
   pValue?: number | null;
   recovered?: boolean;
+  changePoint?: ChangePoint;
   summary: string;
   evidence: string[];
 }

@@ -16,7 +16,7 @@ import { binomUpperTail } from './stats.js';
 import { downStreak, recoveryStreak } from './streaks.js';
 import { segment, servedAgain, type ServedAgain } from './transition.js';
 import { dominantClass, synTransmissions, tally } from './tally.js';
-import type { DiagnoseInput, Diagnosis, DiagnosisNodeStats, IdentityMode } from './types.js';
+import type { ChangePoint, DiagnoseInput, Diagnosis, DiagnosisNodeStats, IdentityMode } from './types.js';
 
 export { NO_IDENTITY_MAX_CONFIDENCE } from './findings.js';
 
@@ -59,6 +59,7 @@ function decide(c: Ctx): Finding {
   if (rec) {
     return {
       verdict: 'healthy', confidence: 1 - rec.p, recovered: true,
+      changePoint: { kind: 'recovery', at: used[used.length - rec.length]!.startedAt, attempts: rec.length, failures: 0 },
       summary: `${c.name}: recovered: the last ${rec.length} attempts succeeded`,
       evidence: [`The last ${rec.length} attempts succeeded; at the failure rate before them that would happen by chance with p=${prob(rec.p)}.`],
     };
@@ -90,6 +91,12 @@ function decide(c: Ctx): Finding {
  * blamed has served since and nothing failed, else insufficient_data: never a kind the attempts since do not show.
  */
 function judgeSinceFix(c: Ctx, again: ServedAgain): Finding {
+  const f = judgeSegment(c, again);
+  const changePoint: ChangePoint = { kind: 'served_again', at: c.used[0]!.startedAt, attempts: c.t.attempts, failures: c.t.failures, node: again.node };
+  return { ...f, changePoint };
+}
+
+function judgeSegment(c: Ctx, again: ServedAgain): Finding {
   const at = new Date(c.used[0]!.startedAt).toISOString();
   const past = `${again.node} served a success at ${at} after the attempts before showed ${again.before.summary.replace(`${c.name}: `, '')}: the drop through ${again.node} stopped there; only the ${c.used.length} attempts since are judged.`;
   if (c.used.length >= c.cfg.minAttempts) {
@@ -225,6 +232,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     expectedFailureRatio: f.expectedFailureRatio ?? null,
     pValue: f.pValue ?? null,
     recovered: f.recovered ?? false,
+    changePoint: f.changePoint ?? null,
     reasons: t.reasons,
     nodes: {},
     announcerNode: placement?.announcerNode ?? null,

@@ -59,7 +59,9 @@ export class DiagnosisEngine {
     }
     // A probe_error never left vipwatch: no node is to blame (it keeps node "unknown" in metrics).
     const attribution = !a.ok && a.reason !== 'probe_error' ? attributeFailure(a, d, view) : undefined;
-    const burst = this.bursts.plan({ target: t.name, attempt: a, now, diagnosis: d, timeoutMs: t.timeoutMs });
+    // A blamed node serving again while an incident is open: verify the fix with a burst instead of waiting for the schedule.
+    const verifyChangeAt = input.incidentOpen && d?.changePoint?.kind === 'served_again' ? d.changePoint.at : undefined;
+    const burst = this.bursts.plan({ target: t.name, attempt: a, now, diagnosis: d, timeoutMs: t.timeoutMs, verifyChangeAt });
     return { diagnosis: d, diagnosed, changed: diagnosed && (!prev || prev.verdict !== d!.verdict), previousVerdict: prev?.verdict, attribution, burst };
   }
 

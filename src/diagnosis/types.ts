@@ -29,6 +29,19 @@ export interface DiagnosisNodeStats {
 /** How the diagnosis knows which node a success came from. */
 export type IdentityMode = 'backend' | 'none';
 
+/** Where the attempt stream changed, and the attempts since (the segment that describes the present). */
+export interface ChangePoint {
+  /** served_again: a node the split blamed served a success (decisive for that node); recovery: a long run of successes. */
+  kind: 'served_again' | 'recovery';
+  /** Start (epoch ms) of the first attempt after the change. */
+  at: number;
+  /** Attempts since (diagnosed ones) and how many of them failed. */
+  attempts: number;
+  failures: number;
+  /** For served_again: the node that served again. */
+  node?: string;
+}
+
 export interface Diagnosis {
   target: string;
   verdict: Verdict;
@@ -53,6 +66,11 @@ export interface Diagnosis {
   pValue: number | null;
   /** The last attempts all succeeded, too many for the failure rate before them: the problem stopped. */
   recovered: boolean;
+  /**
+   * The newest change point the diagnosis found (a blamed node serving again, or a run of successes too long for the
+   * failure rate before it) and what the attempts since it show; null when none. Incidents resolve on it.
+   */
+  changePoint: ChangePoint | null;
   reasons: Record<string, number>;
   nodes: Record<string, DiagnosisNodeStats>;
   announcerNode: string | null;

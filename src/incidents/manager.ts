@@ -4,8 +4,10 @@
  * - open: a verdict (kind, confidence >= minConfidence) holds continuously for as long as its evidence asks
  *   (openHoldMs: marginalHold for a marginal verdict, at once for an overwhelming one, never less than openAfter);
  * - update: another kind or another set of suspected nodes holds as long, with failures made while it held;
- * - resolve: the failure ratio (impaired ratio for packet_loss) stays below resolveBelow for resolveAfter, and with
- *   backend identity every node with endpoints has served a success since (checked up to 3 x resolveAfter);
+ * - resolve (resolve-rule.ts): the attempts since the diagnosis's change point fail significantly less often than the
+ *   incident did (at pValue) for at least resolveAfter, or, for low-ratio incidents, the ratio stays below resolveBelow
+ *   for 2 m; with backend identity every node with endpoints has served a success since;
+ * - re-open: a fault that comes back within reopenWithin re-opens the resolved incident (same id, `reopens` + 1);
  * - remind: every repeatInterval while open.
  * A target that leaves the configuration or discovery has its open incident resolved as `target_removed` (so every
  * sink closes its alert) by retainTargets(); incidents are persisted atomically and restored by load().
@@ -17,7 +19,9 @@ import type { Clock } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
+import { pct, prob } from '../diagnosis/format.js';
 import { applyDiagnosis, newIncident } from './record.js';
+import { QUIET_RESOLVE_MS, quietRatio, resolveHoldMs, verifiedChange } from './resolve-rule.js';
 import { IncidentStore } from './store.js';
 import { INCIDENT_KINDS, type Incident, type IncidentEvent, type IncidentEventType, type IncidentKind } from './types.js';
 
@@ -176,12 +180,14 @@ export class IncidentManager {
       st.change = undefined;
       st.resolveSince = st.resolveSeq = undefined;
       if (kind && now - st.holding!.since >= openHoldMs(d, cfg)) {
+        st.holding = { kind, since: now };
+        const back = this.reopenable(target.name, now);
+        if (back) return [await this.reopen(back, target, d, kind, now)];
         const inc = newIncident(target, d, kind, now, cfg);
         const e: Entry = { incident: inc, lastNotifiedAt: now, persistedAt: now };
         await this.persist(e, now);
         this.byId.set(inc.id, e);
         this.openByTarget.set(target.name, inc.id);
-        st.holding = { kind, since: now };
         this.logger.warn('incident opened', { target: target.name, id: inc.id, kind, suspectedNodes: inc.suspectedNodes, confidence: inc.confidence });
         return [event('open', inc, now)];
       }
@@ -224,10 +230,26 @@ export class IncidentManager {
     const cfg = this.config;
     const inc = entry.incident;
     const st = this.targetState(inc.target);
-    // Too few attempts say nothing either way: the timer neither starts nor resets.
+    if (kind === inc.kind) {
+      st.resolveSince = st.resolveSeq = undefined;
+      return undefined;
+    }
+    const hold = resolveHoldMs(inc, cfg);
+    // Verified: the attempts since the change point fail significantly less often than the incident did.
+    const vc = kind ? undefined : verifiedChange(inc, d, cfg);
+    if (vc && now - vc.changePoint.at >= hold) {
+      const v = verification(d, vc.changePoint.at, vc.changePoint.attempts);
+      if (v.verifiedBy !== 'backend_identity' || v.allNodesServed) {
+        v.since = new Date(vc.changePoint.at).toISOString();
+        v.pValue = vc.p;
+        const cp = vc.changePoint;
+        inc.evidence = [...inc.evidence, `Resolved: ${cp.failures} of the ${cp.attempts} attempts since ${v.since} failed${cp.node ? ` (${cp.node} served again then)` : ''}; at the incident's failure ratio of ${pct(inc.failureRatio)} so few would happen by chance with p=${prob(vc.p)}.`];
+        return this.resolve(entry, v, now);
+      }
+    }
+    // Quiet: too few attempts say nothing either way: the timer neither starts nor resets.
     if (d.attempts < cfg.minAttempts && !d.recovered) return undefined;
-    const ratio = d.recovered ? 0 : inc.kind === 'packet_loss' ? d.impairedRatio : d.failureRatio;
-    if (ratio >= cfg.resolveBelow || kind === inc.kind) {
+    if (quietRatio(inc, d) >= cfg.resolveBelow) {
       st.resolveSince = st.resolveSeq = undefined;
       return undefined;
     }
@@ -236,10 +258,17 @@ export class IncidentManager {
       st.resolveSeq = seq;
     }
     const waited = now - st.resolveSince;
-    if (waited < cfg.resolveAfterMs) return undefined;
+    const quietHold = Math.max(hold, QUIET_RESOLVE_MS);
+    if (waited < quietHold) return undefined;
     const v = verification(d, st.resolveSince, seq - st.resolveSeq!);
     // With identity, wait (bounded) until every node with endpoints has served again: the guide's "test multiple times".
-    if (v.verifiedBy === 'backend_identity' && !v.allNodesServed && waited < cfg.resolveAfterMs * VERIFY_WAIT_FACTOR) return undefined;
+    if (v.verifiedBy === 'backend_identity' && !v.allNodesServed && waited < quietHold * VERIFY_WAIT_FACTOR) return undefined;
+    return this.resolve(entry, v, now);
+  }
+
+  private async resolve(entry: Entry, v: NonNullable<Incident['verification']>, now: number): Promise<IncidentEvent> {
+    const inc = entry.incident;
+    const st = this.targetState(inc.target);
     inc.status = 'resolved';
     inc.resolvedAt = new Date(now).toISOString();
     inc.updatedAt = inc.resolvedAt;
@@ -251,6 +280,37 @@ export class IncidentManager {
     st.holding = undefined;
     this.logger.info('incident resolved', { target: inc.target, id: inc.id, kind: inc.kind, verification: v });
     return event('resolved', inc, now);
+  }
+
+  /** The target's incident resolved (recovered) within reopenWithin, if any: a fault coming back re-opens it. */
+  private reopenable(target: string, now: number): Entry | undefined {
+    if (this.config.reopenWithinMs <= 0) return undefined;
+    let best: Entry | undefined;
+    for (const e of this.byId.values()) {
+      const i = e.incident;
+      if (i.target !== target || i.status !== 'resolved' || i.resolvedReason !== 'recovered' || i.resolvedAt === null) continue;
+      if (now - Date.parse(i.resolvedAt) > this.config.reopenWithinMs) continue;
+      if (!best || i.resolvedAt > best.incident.resolvedAt!) best = e;
+    }
+    return best;
+  }
+
+  private async reopen(e: Entry, target: TargetConfig, d: Diagnosis, kind: IncidentKind, now: number): Promise<IncidentEvent> {
+    const inc = e.incident;
+    const resolvedAt = inc.resolvedAt;
+    inc.status = 'open';
+    inc.resolvedAt = null;
+    delete inc.resolvedReason;
+    delete inc.verification;
+    inc.reopens = (inc.reopens ?? 0) + 1;
+    inc.reopenedAt = new Date(now).toISOString();
+    applyDiagnosis(inc, target, d, kind, now, this.config);
+    inc.evidence = [...inc.evidence, `Re-opened (${inc.reopens} time${inc.reopens === 1 ? '' : 's'}): the fault came back ${Math.round((now - Date.parse(resolvedAt!)) / 1000)} s after this incident resolved; it must now stay clean ${Math.round(resolveHoldMs(inc, this.config) / 1000)} s to resolve.`];
+    e.lastNotifiedAt = now;
+    await this.persist(e, now);
+    this.openByTarget.set(target.name, inc.id);
+    this.logger.warn('incident re-opened', { target: target.name, id: inc.id, kind, reopens: inc.reopens, suspectedNodes: inc.suspectedNodes });
+    return event('open', inc, now);
   }
 
   private async remindIfDue(entry: Entry, now: number): Promise<IncidentEvent[]> {

@@ -41,6 +41,10 @@ export interface Incident {
     allNodesServed: boolean;
     /** backend_identity: successes named their node; failure_ratio: only the ratio could be checked; none: not verified. */
     verifiedBy?: 'backend_identity' | 'failure_ratio' | 'none';
+    /** The change point the attempts counted start at (ISO), when resolved by the test. */
+    since?: string;
+    /** Chance of so few failures since then at the incident's failure ratio (the test passed at pValue). */
+    pValue?: number;
   };
   /** Why it was resolved: the failures stopped, or the target left the configuration / discovery. */
   resolvedReason?: 'recovered' | 'target_removed';
@@ -48,6 +52,10 @@ export interface Incident {
   candidateNodes?: string[];
   /** How node-level evidence was obtained: responses named their backend, or not. */
   identity?: 'backend' | 'none';
+  /** Times the fault came back within reopenWithin after a resolve and re-opened this incident (absent: never). */
+  reopens?: number;
+  /** When it was last re-opened. */
+  reopenedAt?: string;
 }
 
 export type IncidentEventType = 'open' | 'update' | 'reminder' | 'resolved';

@@ -55,6 +55,8 @@ export function checkIncident(raw: unknown, at = 'incident'): Incident {
   if (o.resolvedReason !== undefined) inc.resolvedReason = oneOf(o.resolvedReason, ['recovered', 'target_removed'] as const, f('resolvedReason'));
   if (o.candidateNodes !== undefined) inc.candidateNodes = strings(o.candidateNodes, f('candidateNodes'));
   if (o.identity !== undefined) inc.identity = oneOf(o.identity, ['backend', 'none'] as const, f('identity'));
+  if (o.reopens !== undefined) inc.reopens = int(o.reopens, f('reopens'));
+  if (o.reopenedAt !== undefined) inc.reopenedAt = date(o.reopenedAt, f('reopenedAt'));
   return inc;
 }
 
@@ -67,6 +69,8 @@ function verification(raw: unknown, at: string): NonNullable<Incident['verificat
     allNodesServed: bool(o.allNodesServed, `${at}.allNodesServed`),
   };
   if (o.verifiedBy !== undefined) v.verifiedBy = oneOf(o.verifiedBy, ['backend_identity', 'failure_ratio', 'none'] as const, `${at}.verifiedBy`);
+  if (o.since !== undefined) v.since = date(o.since, `${at}.since`);
+  if (o.pValue !== undefined) v.pValue = ratio(o.pValue, `${at}.pValue`);
   return v;
 }
 

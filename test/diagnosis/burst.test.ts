@@ -52,6 +52,21 @@ describe('BurstPlanner', () => {
     expect(b.plan({ target: 'a', attempt: one('X'), now: T0 + 1 })).toBeDefined();
   });
 
+  it('verifies a change point once with a burst, on a success and within the cooldown; a refused one is asked again', () => {
+    const b = new BurstPlanner(cfg);
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 })).toBeDefined();
+    for (let i = 0; i < 5; i++) b.plan({ target: 'web', attempt: burstAttempt(), now: T0 + i * 200 });
+    // 10 s later, well inside the 60 s cooldown, node-2 serves again: one burst for that change point.
+    const at = T0 + 10_000;
+    expect(b.plan({ target: 'web', attempt: one('2'), now: at, verifyChangeAt: at })).toEqual({ count: 5, spacingMs: 200, concurrency: 1 });
+    b.accepted('web', 0);
+    expect(b.plan({ target: 'web', attempt: one('1'), now: at + 2000, verifyChangeAt: at })).toBeDefined();
+    for (let i = 0; i < 5; i++) b.plan({ target: 'web', attempt: burstAttempt(), now: at + 2000 + i * 200 });
+    expect(b.plan({ target: 'web', attempt: one('1'), now: at + 4000, verifyChangeAt: at })).toBeUndefined();
+    // A later change point is verified again.
+    expect(b.plan({ target: 'web', attempt: one('2'), now: at + 30_000, verifyChangeAt: at + 30_000 })).toBeDefined();
+  });
+
   it('does not burst when the verdict is already confident', () => {
     const b = new BurstPlanner(cfg);
     const d = run(new Stream().add('1X3', 12));

@@ -11,7 +11,7 @@ describe('diagnosis config section', () => {
     expect(ctx.problems).toEqual([]);
     expect(parseConfig('targets: []\n', 'c.yaml').diagnosis).toEqual(DIAGNOSIS_DEFAULTS);
     expect(DIAGNOSIS_DEFAULTS).toMatchObject({
-      windowMs: 300_000, minAttempts: 20, pValue: 1e-4, openAfterMs: 0, marginalHoldMs: 30_000, resolveBelow: 0.02, resolveAfterMs: 120_000,
+      windowMs: 300_000, minAttempts: 20, pValue: 1e-4, openAfterMs: 0, marginalHoldMs: 30_000, resolveBelow: 0.02, resolveAfterMs: 10_000, reopenWithinMs: 600_000,
       repeatIntervalMs: 14_400_000, keepResolvedMs: 86_400_000, burst: { count: 30, spacingMs: 250, concurrency: 8, cooldownMs: 300_000, maxConcurrent: 4 },
     });
   });

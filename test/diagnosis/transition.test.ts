@@ -12,6 +12,8 @@ describe('after a blamed node serves again (the fix)', () => {
   it('one success through node-2 is decisive: healthy (recovered) at once, not packet loss read from the old timeouts', () => {
     const d = run(faulty().add('12'));
     expect(d).toMatchObject({ verdict: 'healthy', recovered: true, failures: 0, attempts: 1 });
+    // The change point: where node-2 served again, and the attempts since (what a resolve is tested on).
+    expect(d.changePoint).toMatchObject({ kind: 'served_again', node: 'node-2', attempts: 1, failures: 0 });
     expect(d.summary).toMatch(/recovered: node-2 serves again since/);
     expect(d.evidence.join(' ')).toMatch(/node-2 served a success at .* the drop through node-2 stopped there/);
   });
@@ -28,6 +30,7 @@ describe('after a blamed node serves again (the fix)', () => {
 
   it('a timeout after the fix is judged with the attempts since: insufficient data, then the usual rules', () => {
     const d = run(faulty().add('12X'));
+    expect(d.changePoint).toMatchObject({ kind: 'served_again', node: 'node-2', attempts: 2, failures: 1 });
     expect(d.verdict).toBe('insufficient_data');
     expect(d.summary).toMatch(/node-2 serves again since .*; judging the 2 attempts since/);
   });

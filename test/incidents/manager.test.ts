@@ -28,7 +28,7 @@ function asym(over: Partial<Diagnosis> = {}): Diagnosis {
   return {
     target: 'web', verdict: 'asymmetric_routing', confidence: 0.99995, suspectedNodes: ['node-2'], candidateNodes: ['node-2'], identity: 'backend',
     attempts: 120, failures: 40, successes: 80, slowConnects: 0, failureRatio: 40 / 120, impairedRatio: 40 / 120, expectedFailureRatio: 1 / 3,
-    pValue: 5e-5, recovered: false, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
+    pValue: 5e-5, recovered: false, changePoint: null, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
     externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, probeErrors: 0, otherView: 0 }, viewVersion: 'v1',
     summary: 'web: 33% of connections time out, only to backends on node-2', evidence: ['node-2 served none of the last 80 successes'],
     remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, lastFailureAt: undefined as unknown as number | null, ...over,
@@ -294,3 +294,106 @@ describe('evidence-weighted opening (openHoldMs)', () => {
   });
 });
 
+
+describe('verified resolve and re-open (default resolveAfter 10 s, reopenWithin 10 m)', () => {
+  const defaults: DiagnosisConfig = { ...DIAGNOSIS_DEFAULTS };
+  let dir: string;
+  let clock: FakeClock;
+  let m: IncidentManager;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vipwatch-incidents-verify-'));
+    clock = new FakeClock();
+    m = new IncidentManager({ dir, clock, config: defaults, logger: silentLogger });
+    await m.load();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The verdict after a fix: node-2 served again at `at`; `attempts` since, `failures` of them failed. */
+  function since(at: number, attempts: number, failures = 0, over: Partial<Diagnosis> = {}): Diagnosis {
+    return healthy(clock.now(), {
+      verdict: failures || attempts < 20 ? 'insufficient_data' : 'healthy', confidence: 0, attempts, failures, successes: attempts - failures,
+      failureRatio: attempts ? failures / attempts : 0, recovered: false, lastFailureAt: null,
+      changePoint: { kind: 'served_again', at, attempts, failures, node: 'node-2' }, nodes: nodes(clock.now()), ...over,
+    });
+  }
+
+  async function open(): Promise<string> {
+    const ev = await m.update(web, { ...asym({ pValue: 1e-9 }), lastFailureAt: clock.now() });
+    expect(ev.map((e) => e.type)).toEqual(['open']);
+    return ev[0]!.incident.id;
+  }
+
+  it('resolves as soon as the attempts since the fix are significantly below the incident ratio and resolveAfter has passed', async () => {
+    const id = await open();
+    await clock.advance(10_000);
+    const fix = clock.now();
+    // (2/3)^22 = 1.3e-4 > pValue: not yet; (2/3)^23 = 9.0e-5: significant, but only 6 s since the fix (< 10 s).
+    await clock.advance(6_000);
+    expect(await m.update(web, since(fix, 22))).toEqual([]);
+    expect(await m.update(web, since(fix, 23))).toEqual([]);
+    await clock.advance(4_000);
+    const ev = await m.update(web, since(fix, 24));
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+    const inc = ev[0]!.incident;
+    expect(inc).toMatchObject({ id, status: 'resolved', resolvedReason: 'recovered' });
+    expect(inc.verification).toMatchObject({ attemptsSince: 24, allNodesServed: true, verifiedBy: 'backend_identity', since: new Date(fix).toISOString() });
+    // The record keeps the ratio to 4 decimals (0.3333).
+    expect(inc.verification!.pValue).toBeCloseTo((1 - 0.3333) ** 24, 10);
+    expect(inc.evidence.at(-1)).toMatch(/^Resolved: 0 of the 24 attempts since .* failed \(node-2 served again then\); at the incident's failure ratio of 33% so few would happen by chance with p=5\.9e-5\.$/);
+  });
+
+  it('does not resolve by the test while a node with endpoints has not served since the change, nor while failures stay as frequent', async () => {
+    await open();
+    const fix = clock.now();
+    await clock.advance(30_000);
+    expect(await m.update(web, since(fix, 40, 0, { nodes: nodes(clock.now(), fix - 1) }))).toEqual([]);
+    expect(await m.update(web, since(fix, 40, 13))).toEqual([]);
+    expect((await m.update(web, since(fix, 60, 2))).map((e) => e.type)).toEqual(['resolved']);
+  });
+
+  it('a fault back within reopenWithin re-opens the same incident, which then has to stay clean longer; after reopenWithin a new one opens', async () => {
+    const id = await open();
+    const types: string[] = [];
+    for (let round = 1; round <= 3; round++) {
+      const fix = clock.now();
+      let resolvedAfter = -1;
+      for (let t = 2_000; t <= 200_000 && resolvedAfter < 0; t += 2_000) {
+        await clock.advance(2_000);
+        const ev = await m.update(web, since(fix, 30 + t / 2_000));
+        types.push(...ev.map((e) => e.type));
+        if (ev.length) resolvedAfter = t;
+      }
+      // 10 s the first time; once re-opened 30 s, then 60 s.
+      expect(resolvedAfter).toBe([10_000, 30_000, 60_000][round - 1]);
+      await clock.advance(60_000);
+      const back = await m.update(web, { ...asym({ pValue: 1e-9 }), lastFailureAt: clock.now() });
+      expect(back.map((e) => [e.type, e.incident.id, e.incident.status, e.incident.reopens])).toEqual([['open', id, 'open', round]]);
+      expect(back[0]!.incident.resolvedAt).toBeNull();
+      expect(back[0]!.incident.verification).toBeUndefined();
+    }
+    expect(types).toEqual(['resolved', 'resolved', 'resolved']);
+    expect(m.list().filter((i) => i.status === 'open').map((i) => i.id)).toEqual([id]);
+    // Resolve once more, wait past reopenWithin: the next fault is a new incident.
+    const fix = clock.now();
+    await clock.advance(120_000);
+    expect((await m.update(web, since(fix, 80))).map((e) => e.type)).toEqual(['resolved']);
+    await clock.advance(600_001);
+    const fresh = await m.update(web, { ...asym({ pValue: 1e-9 }), lastFailureAt: clock.now() });
+    expect(fresh.map((e) => e.type)).toEqual(['open']);
+    expect(fresh[0]!.incident.id).not.toBe(id);
+    expect(fresh[0]!.incident.reopens).toBeUndefined();
+  });
+
+  it('a re-opened incident survives a restart with its count', async () => {
+    const id = await open();
+    const fix = clock.now();
+    await clock.advance(20_000);
+    await m.update(web, since(fix, 40));
+    await clock.advance(5_000);
+    await m.update(web, { ...asym({ pValue: 1e-9 }), lastFailureAt: clock.now() });
+    const m2 = new IncidentManager({ dir, clock, config: defaults, logger: silentLogger });
+    await m2.load();
+    expect(m2.openFor('web')).toMatchObject({ id, status: 'open', reopens: 1 });
+  });
+});

@@ -59,10 +59,23 @@ export interface DiagnosisConfig {
    * at once; in between the wait shrinks with the log of the evidence. Default 30s.
    */
   marginalHoldMs: number;
-  /** Resolve when the failure ratio (impaired ratio for packet_loss) stays below this ... Default 0.02. */
+  /**
+   * The slow way to resolve, for incidents whose failure ratio is too low for the test below to pass soon: the failure
+   * ratio (impaired ratio for packet_loss) stays below this for max(resolveAfter, 2m). Default 0.02.
+   */
   resolveBelow: number;
-  /** ... for this long (hysteresis). Default 2m. */
+  /**
+   * A lower bound: an incident resolves when the attempts since the change point (a blamed node serving again, or a run
+   * of successes) fail significantly less often than the incident's failure ratio (binomial test at pValue), every node
+   * with endpoints has served since (with backend identity) and that has lasted at least this long. Default 10s.
+   */
   resolveAfterMs: number;
+  /**
+   * A fault that comes back within this long after its incident resolved re-opens that incident (same id, `reopens`
+   * counted) instead of raising a new one; a re-opened incident must stay clean longer before it resolves again (30 s,
+   * doubling with each re-open, at most reopenWithin), so a flapping fault cannot spam. Default 10m; 0 turns it off.
+   */
+  reopenWithinMs: number;
   /** Remind about an open incident this often. Default 4h. */
   repeatIntervalMs: number;
   /** Keep resolved incidents (API, disk) this long. Default 24h. */
@@ -84,7 +97,8 @@ export const DIAGNOSIS_DEFAULTS: DiagnosisConfig = Object.freeze({
   openAfterMs: 0,
   marginalHoldMs: 30_000,
   resolveBelow: 0.02,
-  resolveAfterMs: 120_000,
+  resolveAfterMs: 10_000,
+  reopenWithinMs: 600_000,
   repeatIntervalMs: 4 * 3_600_000,
   keepResolvedMs: 24 * 3_600_000,
   burst: Object.freeze({ count: 30, spacingMs: 250, concurrency: 8, cooldownMs: 300_000, maxConcurrent: 4 }),
@@ -116,6 +130,7 @@ export const diagnosisSection: Validator<DiagnosisConfig> = object({
   marginalHold: field(duration({ min: 0, max: 3_600_000 }), { default: D.marginalHoldMs }),
   resolveBelow: field(ratio({ min: 0, exclusiveMin: true }), { default: D.resolveBelow }),
   resolveAfter: field(duration({ min: 0 }), { default: D.resolveAfterMs }),
+  reopenWithin: field(duration({ min: 0, max: 24 * 3_600_000 }), { default: D.reopenWithinMs }),
   repeatInterval: field(duration({ min: 60_000 }), { default: D.repeatIntervalMs }),
   keepResolved: field(duration({ min: 0 }), { default: D.keepResolvedMs }),
   burst: field(burst, { default: () => ({ ...D.burst }) }),
@@ -139,6 +154,7 @@ export const diagnosisSection: Validator<DiagnosisConfig> = object({
     marginalHoldMs: v.marginalHold,
     resolveBelow: v.resolveBelow,
     resolveAfterMs: v.resolveAfter,
+    reopenWithinMs: v.reopenWithin,
     repeatIntervalMs: v.repeatInterval,
     keepResolvedMs: v.keepResolved,
     burst: v.burst,
