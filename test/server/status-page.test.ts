@@ -28,7 +28,7 @@ describe.skipIf(chromium.skip)('status page in a real browser', () => {
     const config = parseConfig(`
 server: { listen: "127.0.0.1:0" }
 targets:
-  - { name: flaky-web, address: 127.0.0.1, port: ${port}, protocol: http, interval: 300ms, timeout: 300ms }
+  - { name: flaky-web, address: 127.0.0.1, port: ${port}, protocol: http, interval: 500ms, timeout: 500ms }
 `, 'inline.yaml', { env: {} });
     app = new App({ config, logger: silentLogger });
     base = `http://127.0.0.1:${(await app.start()).port}/`;
