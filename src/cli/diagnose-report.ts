@@ -160,7 +160,7 @@ export function decisionPath(d: Diagnosis): string[] {
   if (d.attempts === 0) return ['No attempt could be judged.'];
   const ok = d.successes;
   out.push(ok === 0
-    ? `Works at all? No: none of ${d.attempts} attempts succeeded -> it never works: check other layers first.`
+    ? `Works at all? No: none of ${d.attempts} attempts succeeded${d.verdict === 'vip_unreachable' ? ': it never works, so check other layers first' : ''}.`
     : d.failures === 0
       ? `Works at all? Yes: all ${d.attempts} attempts succeeded.`
       : `Works at all? Sometimes: ${ok} of ${d.attempts} attempts succeeded (intermittent).`);

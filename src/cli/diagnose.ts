@@ -5,8 +5,7 @@
  * diagnose-args (command line), diagnose-cluster (view), diagnose-runner (attempts, early stop), diagnose-report /
  * -text / -json (output), diagnose-progress (stderr).
  */
-import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
-import { DIAGNOSIS_DEFAULTS } from '../config/sections/diagnosis.js';
+import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../config/sections/diagnosis.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import { silentLogger } from '../lib/logger.js';
@@ -24,13 +23,16 @@ import { healthyAttemptsNeeded } from './diagnose-stop.js';
 import { reportText } from './diagnose-text.js';
 import { processIo, type CliIo } from './io.js';
 
-/** A day: every attempt of the run stays in the diagnosis window (the daemon's 5 m would drop the oldest of a long run). */
-const RUN_WINDOW_MS = 24 * 3_600_000;
-
-/** The diagnosis thresholds diagnose judges with: `vipwatch run`'s defaults, over the whole run. */
-export function diagnoseConfig(over: Partial<DiagnosisConfig> = {}): DiagnosisConfig {
-  return { ...DIAGNOSIS_DEFAULTS, windowMs: RUN_WINDOW_MS, ...over };
+/**
+ * The diagnosis thresholds diagnose judges with: `vipwatch run`'s defaults, with a window that holds every attempt of
+ * the run (the longest it can take, plus a minute; the daemon's 5 m would drop the oldest attempts of a long run).
+ */
+export function diagnoseConfig(run: Pick<DiagnoseOptions, 'count' | 'spacingMs'> & { timeoutMs: number }, over: Partial<DiagnosisConfig> = {}): DiagnosisConfig {
+  const longest = run.count * (run.spacingMs + run.timeoutMs) + 60_000;
+  return { ...DIAGNOSIS_DEFAULTS, windowMs: Math.min(MAX_WINDOW_MS, Math.ceil(longest / 1000) * 1000), ...over };
 }
+
+const MAX_WINDOW_MS = 24 * 3_600_000;
 
 export const DIAGNOSE_HELP = `Usage: vipwatch diagnose ADDRESS[:PORT] [--http PATH] [--https [--insecure]]
                          [--backend-header H | --backend-json-field F] [--count N] [--concurrency C]
@@ -56,7 +58,7 @@ IPv6: [2001:db8::1]:443. PORT defaults to 80 (443 with --https).
   --json                   one JSON document on stdout instead of the report
 
 Stops early once the verdict is certain either way, and says after how many attempts: healthy once the failure ratio's
-upper bound is below the noise floor (${healthyAttemptsNeeded(diagnoseConfig())} attempts without a failure at the defaults), a problem once
+upper bound is below the noise floor (${healthyAttemptsNeeded(DIAGNOSIS_DEFAULTS)} attempts without a failure at the defaults), a problem once
 its chance under "nothing is wrong" is at most pValue squared (1e-8) and, when backends name themselves, the node is
 named. Progress goes to stderr (a bar on a terminal). Ctrl-C stops and reports what was recorded; a second one exits.
 Exit codes: 0 healthy, 1 a problem found, 2 could not run (usage error, invalid address, the cluster view asked for
@@ -107,7 +109,7 @@ export async function diagnoseCommand(argv: readonly string[], io: CliIo, deps: 
 }
 
 async function run(opts: DiagnoseOptions, io: CliIo, deps: DiagnoseDeps, clock: Clock, signal: AbortSignal, cluster: OpenClusterView | undefined): Promise<number> {
-  const config = diagnoseConfig(deps.config);
+  const config = diagnoseConfig({ count: opts.count, spacingMs: opts.spacingMs, timeoutMs: opts.target.timeoutMs }, deps.config);
   const probers = deps.probers ?? createProbers();
   const progress = progressFor(deps.progress ?? stderrProgress(io), opts.count);
   const self = new SelfMonitor({ clock, logger: silentLogger, stallThresholdMs: 250 });
