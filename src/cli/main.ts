@@ -1,3 +1,4 @@
+import { AGENT_DEFAULT_LISTEN, NODE_NAME_ENV } from '../agent/defaults.js';
 import { packageVersion } from '../lib/version.js';
 import { parseArgs, UsageError, type ArgsSpec } from './args.js';
 import { checkConfigCommand } from './check-config.js';
@@ -16,6 +17,8 @@ Usage:
                                         send a sample incident to every alert sink (or one) to check wiring
   vipwatch healthcheck [--url URL] [--insecure]
                                         exit 0 when vipwatch's server answers /-/healthy (a container HEALTHCHECK)
+  vipwatch node-agent [--listen ADDR:PORT] [--token-file FILE] [--proc-root DIR]
+                                        serve this node's rp_filter values and reverse-path drop counters (a DaemonSet)
   vipwatch --version
 
 Run "vipwatch COMMAND --help" for a command's options.
@@ -46,6 +49,20 @@ otherwise prints why on stderr. The container image's HEALTHCHECK runs it, so th
 With server.tls, pass --url https://127.0.0.1:PORT/-/healthy, and --insecure when the certificate is not made out
 to 127.0.0.1 (like curl -k: the certificate is not checked). user:password@ in the URL is sent as basic auth.
 Exit codes: 0 healthy, 1 unhealthy (refused, timed out, any status but 200), 2 usage error.`,
+  'node-agent': `Usage: vipwatch node-agent [--listen ADDR:PORT] [--token-file FILE] [--proc-root DIR]
+
+The node evidence agent, run on every node (deploy/kubernetes/node-agent/daemonset.yaml: hostNetwork, no privilege).
+Read-only: at each request it reads net.ipv4.conf.{all,default,IFACE}.rp_filter and log_martians of every interface
+(effective = max(all, IFACE)) and the drop counters of /proc/net/netstat (TcpExt IPReversePathFilter and others) of
+its network namespace, and serves them:
+  GET /v1/node    JSON: node, readAt, interfaces, reversePathDrops, counters, agentVersion, errors
+  GET /metrics    vipwatch_node_rp_filter{interface,scope}, vipwatch_node_reverse_path_drops_total, …
+  GET /-/healthy  200 (never needs the token)
+--listen       where to serve (default ${AGENT_DEFAULT_LISTEN})
+--token-file   require "Authorization: Bearer <the file's token>" on /v1/node and /metrics
+--proc-root    read DIR/proc/... instead of /proc/... (default /)
+The node's name is $${NODE_NAME_ENV} (the downward API's spec.nodeName), else the host name. SIGINT/SIGTERM stop it.
+Exit codes: 0 stopped cleanly, 1 cannot listen or read the token file, 2 usage error.`,
 };
 
 /** The options each command accepts: `--sink` only means something to test-alert. */
@@ -54,6 +71,7 @@ const OPTIONS: Record<string, ArgsSpec> = {
   'check-config': { values: ['config'], booleans: ['help'] },
   'test-alert': { values: ['config', 'sink'], booleans: ['help'] },
   healthcheck: { values: ['url'], booleans: ['help', 'insecure'] },
+  'node-agent': { values: ['listen', 'token-file', 'proc-root'], booleans: ['help'] },
 };
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -78,6 +96,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (command === 'healthcheck') {
       const url = typeof args.flags.url === 'string' ? args.flags.url : DEFAULT_HEALTH_URL;
       return await healthcheckCommand(url, io, { insecure: args.flags.insecure === true });
+    }
+    if (command === 'node-agent') {
+      const value = (name: string) => (typeof args.flags[name] === 'string' ? args.flags[name] : undefined);
+      // Loaded on demand: the other commands never load the agent's server.
+      const { nodeAgentCommand } = await import('./node-agent.js');
+      return await nodeAgentCommand({ listen: value('listen'), tokenFile: value('token-file'), procRoot: value('proc-root') }, io);
     }
     const config = args.flags.config;
     if (typeof config !== 'string') throw new UsageError('--config FILE is required');
