@@ -1,21 +1,22 @@
 import type { Attempt, FailureAttribution } from './attempt.js';
+import { AttemptStore } from './attempt-store.js';
 import { NodeTally, type NodeCounts } from './node-tally.js';
-import { Ring } from './ring.js';
 import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from './windows.js';
 
 /**
- * Per-target memory of recent attempts: a bounded ring plus bucketed failure windows. Beside each failed attempt it
- * keeps the node the diagnosis attributed it to (the attempt itself never changes), and per-node counts of what it holds.
+ * Per-target memory of recent attempts: a bounded ring in compact form (attempt objects are built only when read) plus
+ * bucketed failure windows. Beside each failed attempt it keeps the node the diagnosis attributed it to (the attempt
+ * itself never changes), and per-node counts of what it holds.
  */
 export class TargetHistory {
-  private readonly ring: Ring<Attempt>;
+  private readonly ring: AttemptStore;
   private readonly windows = new FailureWindows();
   private readonly attributions = new Map<number, FailureAttribution>();
   private readonly nodes = new NodeTally();
   private seq = 0;
 
   constructor(readonly target: string, capacity: number) {
-    this.ring = new Ring(capacity);
+    this.ring = new AttemptStore(capacity);
   }
 
   get capacity(): number {
@@ -27,8 +28,8 @@ export class TargetHistory {
   }
 
   record(a: Attempt): void {
-    const evicted = this.ring.push(a);
-    if (evicted) this.forget(evicted);
+    if (this.ring.full) this.forget(this.ring.oldestSeq, this.ring.oldestServedBy());
+    this.ring.push(a);
     if (a.ok && a.backendNode !== undefined) this.nodes.addSuccess(a.backendNode);
     // An attempt vipwatch could not make itself (probe_error) is not the target's failure: kept out of the ratios.
     if (a.ok || a.reason !== 'probe_error') this.windows.record(a.startedAt, a.ok);
@@ -62,8 +63,7 @@ export class TargetHistory {
 
   /** Attempts that started within `ms` before `now`, oldest first. */
   since(ms: number, now: number): Attempt[] {
-    const from = now - ms;
-    return this.ring.takeWhileNewest((a) => a.startedAt >= from);
+    return this.ring.since(now - ms);
   }
 
   stats(window: WindowName, now: number): WindowStats {
@@ -77,15 +77,16 @@ export class TargetHistory {
   }
 
   private holds(seq: number): boolean {
-    const last = this.ring.last();
-    return last !== undefined && seq <= last.seq && seq > last.seq - this.ring.size;
+    const last = this.ring.lastSeq;
+    return this.ring.size > 0 && seq <= last && seq > last - this.ring.size;
   }
 
-  private forget(a: Attempt): void {
-    if (a.ok && a.backendNode !== undefined) this.nodes.addSuccess(a.backendNode, -1);
-    const at = this.attributions.get(a.seq);
+  /** Drops what the history counted for the attempt about to be evicted. */
+  private forget(seq: number, servedBy: string | undefined): void {
+    if (servedBy !== undefined) this.nodes.addSuccess(servedBy, -1);
+    const at = this.attributions.get(seq);
     if (!at) return;
-    this.attributions.delete(a.seq);
+    this.attributions.delete(seq);
     this.nodes.addFailure(at.node, -1);
   }
 }

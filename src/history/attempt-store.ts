@@ -1,0 +1,303 @@
+/**
+ * A fixed-capacity ring of attempts in columnar form, about 35 bytes an attempt: startedAt (float64), four timings
+ * (uint32 microseconds), source port (uint16), metadata age (uint32 ms, only once a context has one), an interned
+ * shape id and a flag byte. seq is not stored: it is contiguous when assigned by nextSeq, so it follows from the
+ * position (a seq that breaks the run is kept aside). Attempt objects are built, frozen, only when read, deep-equal
+ * to what was recorded (optional keys absent or undefined as they were). What the compact form cannot hold exactly
+ * (a timing that is not a whole number of microseconds, an unknown key, a value of another type) is kept aside, per
+ * field or, for an attempt of another shape altogether, as the recorded object itself.
+ */
+import type { Attempt, AttemptClusterContext } from './attempt.js';
+import {
+  isBurst, isOk, isStalled, isSyn, makeShape, presenceOf, sameShape, shapeKey, type Shape,
+  P_BACKEND, P_BACKEND_NODE, P_CERT, P_CLUSTER, P_CONNECT, P_DETAIL, P_ERROR_CODE, P_FIRST_BYTE, P_HTTP_STATUS, P_REASON, P_REMOTE, P_SOURCE_PORT, P_TLS,
+} from './attempt-shape.js';
+import { C_AGE, clusterKey, clusterMatches, makeClusterEntry, materialiseCluster, type ClusterEntry } from './cluster-entry.js';
+import { InternTable } from './intern.js';
+
+// Flag byte per slot.
+/** The seq is not the previous attempt's + 1: both are kept in `irregular`. */
+const IRREGULAR = 1;
+/** The recorded object itself is kept in `verbatim`. */
+const VERBATIM = 2;
+/** Some number did not fit its column: kept in `exceptions`. */
+const EXCEPTIONS = 4;
+/** sourcePort is present and undefined. */
+const PORT_UNDEFINED = 8;
+
+const U32_UNDEFINED = 0xffffffff;
+const U32_EXCEPTION = 0xfffffffe;
+const U32_MAX = 0xfffffffd;
+
+// Fields of `exceptions` keys (slot * 8 + field).
+const F_CONNECT = 0;
+const F_TLS = 1;
+const F_FIRST_BYTE = 2;
+const F_TOTAL = 3;
+const F_PORT = 4;
+const F_AGE = 5;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class AttemptStore {
+  private readonly startedAt: Float64Array;
+  /** connectMs, tlsMs, firstByteMs, totalMs per slot, in microseconds. */
+  private readonly timings: Uint32Array;
+  private readonly ports: Uint16Array;
+  /** cluster.metadataAgeMs per slot, allocated when the first context with one is recorded. */
+  private ages: Uint32Array | undefined;
+  private readonly shapeIds: Uint16Array | Uint32Array;
+  private readonly flags: Uint8Array;
+  private readonly shapes = new InternTable<Shape>();
+  private readonly clusters = new InternTable<ClusterEntry>();
+  private verbatim: Map<number, Attempt> | undefined;
+  private irregular: Map<number, { seq: number; prev: number }> | undefined;
+  private exceptions: Map<number, number | undefined> | undefined;
+  private head = 0;
+  private count = 0;
+  private newestSeq = 0;
+  private oldest = 0;
+  private lastShape = -1;
+  private lastCluster = -1;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
+    this.startedAt = new Float64Array(capacity);
+    this.timings = new Uint32Array(capacity * 4);
+    this.ports = new Uint16Array(capacity);
+    // At most capacity + 1 shapes are live (the new one is interned before the evicted one is released).
+    this.shapeIds = capacity < 0xffff ? new Uint16Array(capacity) : new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get full(): boolean {
+    return this.count === this.capacity;
+  }
+
+  /** seq of the newest attempt (0 when empty). */
+  get lastSeq(): number {
+    return this.newestSeq;
+  }
+
+  /** seq of the oldest attempt, the one the next push evicts when full. */
+  get oldestSeq(): number {
+    return this.oldest;
+  }
+
+  /** The node that served the oldest attempt, when it is a success with a backendNode. */
+  oldestServedBy(): string | undefined {
+    if (!this.count) return undefined;
+    const slot = (this.head - this.count + this.capacity) % this.capacity;
+    if (this.flags[slot]! & VERBATIM) {
+      const a = this.verbatim!.get(slot)!;
+      return a.ok && a.backendNode !== undefined ? a.backendNode : undefined;
+    }
+    const s = this.shapes.value(this.shapeIds[slot]!);
+    return isOk(s) && s.backendNode !== undefined ? s.backendNode : undefined;
+  }
+
+  /** Live interned entries (for tests: they return to their size after churn). */
+  tableSizes(): { shapes: number; clusters: number } {
+    return { shapes: this.shapes.size, clusters: this.clusters.size };
+  }
+
+  /** Ids handed out by the interning tables (they are reused, so this stays within what is held at once). */
+  idsAllocated(): { shapes: number; clusters: number } {
+    return { shapes: this.shapes.allocated, clusters: this.clusters.allocated };
+  }
+
+  push(a: Attempt): void {
+    const slot = this.head;
+    const wasFull = this.count === this.capacity;
+    if (wasFull) this.clear(slot);
+    let f = 0;
+    const seq = a.seq;
+    if (this.count > 0 && !(Number.isSafeInteger(seq) && Number.isSafeInteger(this.newestSeq) && seq === this.newestSeq + 1)) {
+      f |= IRREGULAR;
+      (this.irregular ??= new Map()).set(slot, { seq, prev: this.newestSeq });
+    }
+    f |= this.encode(a, slot);
+    this.flags[slot] = f;
+    if (this.count === 0) this.oldest = seq;
+    this.newestSeq = seq;
+    this.head = (slot + 1) % this.capacity;
+    if (!wasFull) this.count++;
+    else if (this.head === slot) this.oldest = seq;
+    else this.oldest = this.flags[this.head]! & IRREGULAR ? this.irregular!.get(this.head)!.seq : this.oldest + 1;
+  }
+
+  /** Newest attempt, or undefined when empty. */
+  last(): Attempt | undefined {
+    return this.count ? this.materialise((this.head - 1 + this.capacity) % this.capacity, this.newestSeq) : undefined;
+  }
+
+  /** The newest `n` attempts (all when omitted), oldest first. */
+  toArray(n = this.count): Attempt[] {
+    return this.newest(Math.min(n, this.count));
+  }
+
+  /** The newest attempts that started at or after `from`, scanning back until one did not; oldest first. */
+  since(from: number): Attempt[] {
+    let k = 0;
+    let slot = this.head;
+    while (k < this.count) {
+      slot = slot === 0 ? this.capacity - 1 : slot - 1;
+      const at = this.flags[slot]! & VERBATIM ? this.verbatim!.get(slot)!.startedAt : this.startedAt[slot]!;
+      if (!(at >= from)) break;
+      k++;
+    }
+    return this.newest(k);
+  }
+
+  private newest(k: number): Attempt[] {
+    const out: Attempt[] = new Array(k);
+    let slot = (this.head - 1 + this.capacity) % this.capacity;
+    let seq = this.newestSeq;
+    for (let i = k - 1; i >= 0; i--) {
+      out[i] = this.materialise(slot, seq);
+      seq = this.flags[slot]! & IRREGULAR ? this.irregular!.get(slot)!.prev : seq - 1;
+      slot = slot === 0 ? this.capacity - 1 : slot - 1;
+    }
+    return out;
+  }
+
+  /** Writes `a` into `slot`; returns the flag bits it needs. */
+  private encode(a: Attempt, slot: number): number {
+    const p = presenceOf(a);
+    const c = a.cluster;
+    let cluster = -1;
+    let newCluster = false;
+    if (p >= 0 && c !== undefined) {
+      if (clusterMatches(this.clusters.peek(this.lastCluster), c)) cluster = this.lastCluster;
+      else {
+        const key = clusterKey(c);
+        if (key !== undefined) {
+          const known = this.clusters.idOf(key);
+          newCluster = known === undefined;
+          cluster = known ?? this.clusters.intern(key, () => makeClusterEntry(c));
+          this.lastCluster = cluster;
+        }
+      }
+    }
+    if (p < 0 || (c !== undefined && cluster < 0)) {
+      (this.verbatim ??= new Map()).set(slot, a);
+      return VERBATIM;
+    }
+    let shape: number;
+    if (sameShape(this.shapes.peek(this.lastShape), a, p, cluster)) {
+      shape = this.lastShape;
+      this.shapes.ref(shape);
+    } else {
+      shape = this.shapes.intern(shapeKey(a, p, cluster), () => {
+        // A new shape holds one reference to its cluster entry (a new entry was made with it).
+        if (cluster >= 0 && !newCluster) this.clusters.ref(cluster);
+        return makeShape(a, p, cluster);
+      });
+      this.lastShape = shape;
+    }
+    this.shapeIds[slot] = shape;
+    this.startedAt[slot] = a.startedAt;
+    let f = 0;
+    const t = a.timings;
+    const i = slot * 4;
+    f |= this.micros(slot, F_CONNECT, t.connectMs, i);
+    f |= this.micros(slot, F_TLS, t.tlsMs, i + 1);
+    f |= this.micros(slot, F_FIRST_BYTE, t.firstByteMs, i + 2);
+    f |= this.micros(slot, F_TOTAL, t.totalMs, i + 3);
+    const port = a.sourcePort;
+    if (port === undefined) f |= PORT_UNDEFINED;
+    else if (Number.isInteger(port) && port >= 0 && port <= 0xffff && !Object.is(port, -0)) this.ports[slot] = port;
+    else f |= this.except(slot, F_PORT, port);
+    if (c !== undefined && this.clusters.value(cluster).presence & C_AGE) {
+      const age = c.metadataAgeMs;
+      const ages = (this.ages ??= new Uint32Array(this.capacity));
+      if (age === undefined) ages[slot] = U32_UNDEFINED;
+      else if (Number.isInteger(age) && age >= 0 && age <= U32_MAX && !Object.is(age, -0)) ages[slot] = age;
+      else {
+        ages[slot] = U32_EXCEPTION;
+        f |= this.except(slot, F_AGE, age);
+      }
+    }
+    return f;
+  }
+
+  /** Stores a timing as whole microseconds when that reads back exactly, else aside. */
+  private micros(slot: number, field: number, v: number | undefined, i: number): number {
+    if (v === undefined) {
+      this.timings[i] = U32_UNDEFINED;
+      return 0;
+    }
+    const us = Math.round(v * 1000);
+    if (us >= 0 && us <= U32_MAX && us / 1000 === v && !Object.is(v, -0)) {
+      this.timings[i] = us;
+      return 0;
+    }
+    this.timings[i] = U32_EXCEPTION;
+    return this.except(slot, field, v);
+  }
+
+  private except(slot: number, field: number, v: number): number {
+    (this.exceptions ??= new Map()).set(slot * 8 + field, v);
+    return EXCEPTIONS;
+  }
+
+  /** Releases what `slot` holds before it is overwritten. */
+  private clear(slot: number): void {
+    const f = this.flags[slot]!;
+    if (f & IRREGULAR) this.irregular!.delete(slot);
+    if (f & EXCEPTIONS) for (let k = 0; k < 8; k++) this.exceptions!.delete(slot * 8 + k);
+    if (f & VERBATIM) {
+      this.verbatim!.delete(slot);
+      return;
+    }
+    const gone = this.shapes.release(this.shapeIds[slot]!);
+    if (gone && gone.cluster >= 0) this.clusters.release(gone.cluster);
+  }
+
+  private timing(slot: number, field: number): number | undefined {
+    const us = this.timings[slot * 4 + field]!;
+    if (us === U32_UNDEFINED) return undefined;
+    return us === U32_EXCEPTION ? this.exceptions!.get(slot * 8 + field) : us / 1000;
+  }
+
+  private materialise(slot: number, seq: number): Attempt {
+    const f = this.flags[slot]!;
+    if (f & VERBATIM) return this.verbatim!.get(slot)!;
+    const s = this.shapes.value(this.shapeIds[slot]!);
+    const p = s.presence;
+    const a = { ok: isOk(s) } as Mutable<Attempt>;
+    if (p & P_REASON) a.reason = s.reason;
+    if (p & P_DETAIL) a.detail = s.detail;
+    if (p & P_ERROR_CODE) a.errorCode = s.errorCode;
+    const t = {} as Mutable<Attempt['timings']>;
+    if (p & P_CONNECT) t.connectMs = this.timing(slot, F_CONNECT);
+    if (p & P_TLS) t.tlsMs = this.timing(slot, F_TLS);
+    if (p & P_FIRST_BYTE) t.firstByteMs = this.timing(slot, F_FIRST_BYTE);
+    t.totalMs = this.timing(slot, F_TOTAL)!;
+    a.timings = t;
+    a.synRetransmit = isSyn(s);
+    if (p & P_SOURCE_PORT) a.sourcePort = f & PORT_UNDEFINED ? undefined : f & EXCEPTIONS && this.exceptions!.has(slot * 8 + F_PORT) ? this.exceptions!.get(slot * 8 + F_PORT) : this.ports[slot];
+    if (p & P_REMOTE) a.remoteAddress = s.remoteAddress;
+    if (p & P_HTTP_STATUS) a.httpStatus = s.httpStatus;
+    if (p & P_BACKEND) a.backend = s.backend;
+    if (p & P_CERT) a.certNotAfter = s.certNotAfter;
+    a.seq = seq;
+    a.target = s.target;
+    a.startedAt = this.startedAt[slot]!;
+    a.stalled = isStalled(s);
+    a.burst = isBurst(s);
+    if (p & P_CLUSTER) a.cluster = s.cluster < 0 ? undefined : this.cluster(slot, this.clusters.value(s.cluster));
+    if (p & P_BACKEND_NODE) a.backendNode = s.backendNode;
+    return Object.freeze(a);
+  }
+
+  private cluster(slot: number, e: ClusterEntry): AttemptClusterContext {
+    if (!(e.presence & C_AGE)) return materialiseCluster(e, undefined);
+    const age = this.ages![slot]!;
+    return materialiseCluster(e, age === U32_UNDEFINED ? undefined : age === U32_EXCEPTION ? this.exceptions!.get(slot * 8 + F_AGE) : age);
+  }
+}

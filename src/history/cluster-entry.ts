@@ -1,0 +1,168 @@
+/**
+ * The cluster view of an attempt minus its per-attempt `metadataAgeMs`: what many attempts in a row share, interned
+ * once per history. Which optional keys the recorded context had is kept, so a context reads back deep-equal.
+ */
+import type { AttemptClusterContext } from './attempt.js';
+import { keyPart } from './intern.js';
+
+const C_NODE = 1;
+const C_SOURCE = 2;
+const C_POLICY = 4;
+/** The recorded context had a metadataAgeMs key (its value lives beside each attempt). */
+export const C_AGE = 8;
+
+export interface ClusterEntry {
+  readonly presence: number;
+  /** Number of keys the recorded context had. */
+  readonly keyCount: number;
+  readonly announcerNode: AttemptClusterContext['announcerNode'];
+  readonly announcerSource: AttemptClusterContext['announcerSource'];
+  readonly externalTrafficPolicy: AttemptClusterContext['externalTrafficPolicy'];
+  readonly stale: boolean;
+  readonly viewVersion: string;
+  /** A frozen copy, shared by every attempt read back with this entry. */
+  readonly endpointsPerNode: Readonly<Record<string, number>>;
+  readonly nodes: readonly string[];
+  readonly counts: readonly number[];
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+const optString = (v: unknown) => v === undefined || typeof v === 'string';
+
+/** True when `c` reads back exactly as `e` (apart from metadataAgeMs, which only has to be a number or undefined). */
+export function clusterMatches(e: ClusterEntry | undefined, c: AttemptClusterContext): boolean {
+  if (!e || !isPlain(c)) return false;
+  let n = 0;
+  for (const k in c) {
+    n++;
+    const v = (c as unknown as Record<string, unknown>)[k];
+    switch (k) {
+      case 'announcerNode':
+        if (!(e.presence & C_NODE) || v !== e.announcerNode) return false;
+        break;
+      case 'announcerSource':
+        if (!(e.presence & C_SOURCE) || v !== e.announcerSource) return false;
+        break;
+      case 'externalTrafficPolicy':
+        if (!(e.presence & C_POLICY) || v !== e.externalTrafficPolicy) return false;
+        break;
+      case 'metadataAgeMs':
+        if (!(e.presence & C_AGE) || (v !== undefined && typeof v !== 'number')) return false;
+        break;
+      case 'stale':
+        if (v !== e.stale) return false;
+        break;
+      case 'viewVersion':
+        if (v !== e.viewVersion) return false;
+        break;
+      case 'endpointsPerNode':
+        if (!sameCounts(e, v)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return n === e.keyCount;
+}
+
+function sameCounts(e: ClusterEntry, r: unknown): boolean {
+  if (!isPlain(r)) return false;
+  let i = 0;
+  for (const k in r) {
+    if (k !== e.nodes[i] || !Object.is(r[k], e.counts[i])) return false;
+    i++;
+  }
+  return i === e.nodes.length;
+}
+
+/** The interning key of a context, or undefined when the compact form cannot hold it exactly. */
+export function clusterKey(c: AttemptClusterContext): string | undefined {
+  const p = presenceOf(c);
+  if (p < 0) return undefined;
+  const r = c.endpointsPerNode as Record<string, unknown>;
+  let key = `${p}|${Object.keys(c).length}|${keyPart(c.announcerNode)}${keyPart(c.announcerSource)}${keyPart(c.externalTrafficPolicy)}${keyPart(c.stale)}${keyPart(c.viewVersion)}|`;
+  for (const k in r) key += `${keyPart(k)}${keyPart(r[k])}`;
+  return key;
+}
+
+/** Presence bits of a context the compact form can hold, or -1. */
+function presenceOf(c: AttemptClusterContext): number {
+  if (!isPlain(c)) return -1;
+  let p = 0;
+  let required = 0;
+  for (const k in c) {
+    const v = (c as unknown as Record<string, unknown>)[k];
+    switch (k) {
+      case 'announcerNode':
+        if (!optString(v)) return -1;
+        p |= C_NODE;
+        break;
+      case 'announcerSource':
+        if (!optString(v)) return -1;
+        p |= C_SOURCE;
+        break;
+      case 'externalTrafficPolicy':
+        if (!optString(v)) return -1;
+        p |= C_POLICY;
+        break;
+      case 'metadataAgeMs':
+        if (v !== undefined && typeof v !== 'number') return -1;
+        p |= C_AGE;
+        break;
+      case 'stale':
+        if (typeof v !== 'boolean') return -1;
+        required |= 1;
+        break;
+      case 'viewVersion':
+        if (typeof v !== 'string') return -1;
+        required |= 2;
+        break;
+      case 'endpointsPerNode':
+        if (!isPlain(v)) return -1;
+        for (const n in v) if (typeof v[n] !== 'number') return -1;
+        required |= 4;
+        break;
+      default:
+        return -1;
+    }
+  }
+  return required === 7 ? p : -1;
+}
+
+/** An entry for a context `clusterKey` accepted. */
+export function makeClusterEntry(c: AttemptClusterContext): ClusterEntry {
+  const epn: Record<string, number> = {};
+  const nodes: string[] = [];
+  const counts: number[] = [];
+  for (const k in c.endpointsPerNode) {
+    epn[k] = c.endpointsPerNode[k]!;
+    nodes.push(k);
+    counts.push(c.endpointsPerNode[k]!);
+  }
+  return {
+    presence: presenceOf(c),
+    keyCount: Object.keys(c).length,
+    announcerNode: c.announcerNode,
+    announcerSource: c.announcerSource,
+    externalTrafficPolicy: c.externalTrafficPolicy,
+    stale: c.stale,
+    viewVersion: c.viewVersion,
+    endpointsPerNode: Object.freeze(epn),
+    nodes,
+    counts,
+  };
+}
+
+/** The context as recorded, with the attempt's own metadataAgeMs (used only when the recorded context had the key). */
+export function materialiseCluster(e: ClusterEntry, metadataAgeMs: number | undefined): AttemptClusterContext {
+  const p = e.presence;
+  const c: { -readonly [K in keyof AttemptClusterContext]: AttemptClusterContext[K] } = {} as AttemptClusterContext;
+  if (p & C_NODE) c.announcerNode = e.announcerNode;
+  if (p & C_SOURCE) c.announcerSource = e.announcerSource;
+  c.endpointsPerNode = e.endpointsPerNode;
+  if (p & C_POLICY) c.externalTrafficPolicy = e.externalTrafficPolicy;
+  if (p & C_AGE) c.metadataAgeMs = metadataAgeMs;
+  c.stale = e.stale;
+  c.viewVersion = e.viewVersion;
+  return c;
+}
