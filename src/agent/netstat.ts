@@ -70,5 +70,5 @@ export function selectCounters(groups: NetstatGroups): NetstatCounters {
 
 export async function readNetstat(root: string): Promise<NetstatCounters> {
   const file = join(root, 'proc/net/netstat');
-  return selectCounters(parseNetstat(await readProcText(file), file));
+  return selectCounters(parseNetstat(readProcText(file), file));
 }

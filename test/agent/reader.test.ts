@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NodeReader } from '../../src/agent/reader.js';
@@ -98,5 +99,19 @@ describe('NodeReader on fixture /proc trees', () => {
   it('os.networkInterfaces failing leaves the addresses empty and the sysctls reported', async () => {
     const r = await new NodeReader({ node: 'n', root: fixtureRoot('strict-eth1'), networkInterfaces: () => { throw new Error('uv_interface_addresses'); } }).read();
     expect(r.interfaces.eth1).toMatchObject({ rpFilter: { effective: 1 }, addresses: [] });
+  });
+
+  it('an interface removed between the listing and the read (a pod\'s veth) is left out silently; one missing a file is an error', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vipwatch-agent-'));
+    cpSync(fixtureRoot('strict-eth1'), root, { recursive: true });
+    const conf = join(root, 'proc/sys/net/ipv4/conf');
+    // Listed by readdir, gone by the time it is read: what a dangling entry looks like to the reader.
+    symlinkSync(join(root, 'no-such-veth'), join(conf, 'veth1a2b3c'));
+    mkdirSync(join(conf, 'eth2'));
+    cpSync(join(conf, 'eth0/rp_filter'), join(conf, 'eth2/rp_filter'));
+    const r = await reader(root).read();
+    expect(Object.keys(r.interfaces).sort()).toEqual(['eth0', 'eth1', 'flannel.1', 'lo']);
+    expect(r.errors).toEqual([{ source: join(conf, 'eth2/log_martians'), code: ERR.AGENT_PROC_MISSING, message: `${join(conf, 'eth2/log_martians')} does not exist` }]);
+    rmSync(root, { recursive: true, force: true });
   });
 });
