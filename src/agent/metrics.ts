@@ -1,4 +1,7 @@
-/** The agent's /metrics: Prometheus text exposition 0.0.4 of one NodeReport, rendered by hand (a few dozen series). */
+/**
+ * The agent's /metrics: Prometheus text exposition 0.0.4 of one NodeReport, rendered by hand. Four rp_filter series per
+ * interface (a node with hundreds of pod veths has hundreds of interfaces), so log_martians stays in the JSON only.
+ */
 import type { ConfScopes, NodeReport } from './types.js';
 import { REVERSE_PATH_COUNTER } from './netstat.js';
 
@@ -18,9 +21,6 @@ export function renderNodeMetrics(report: NodeReport, readErrors: number): strin
   family('vipwatch_node_rp_filter', 'gauge',
     'net.ipv4.conf rp_filter of an interface by scope (all, default, interface) and the value the kernel uses, effective = max(all, interface): 0 off, 1 strict, 2 loose.');
   for (const [iface, ev] of Object.entries(report.interfaces)) for (const scope of SCOPES) sample('vipwatch_node_rp_filter', { interface: iface, scope }, ev.rpFilter[scope]);
-
-  family('vipwatch_node_log_martians', 'gauge', 'net.ipv4.conf log_martians of an interface by scope, as vipwatch_node_rp_filter (1: martian packets are logged).');
-  for (const [iface, ev] of Object.entries(report.interfaces)) for (const scope of SCOPES) sample('vipwatch_node_log_martians', { interface: iface, scope }, ev.logMartians[scope]);
 
   family('vipwatch_node_reverse_path_drops_total', 'counter', 'Packets the kernel dropped for failing the reverse-path check (TcpExt IPReversePathFilter in /proc/net/netstat).');
   if (report.reversePathDrops !== null) sample('vipwatch_node_reverse_path_drops_total', {}, report.reversePathDrops);
