@@ -80,7 +80,8 @@ export const DEFAULT_SCENARIO: Scenario = {
   start: Date.UTC(2026, 0, 1),
 };
 
-interface Placement {
+/** Where the endpoints really are and which node announces the VIP. */
+export interface Placement {
   endpoints: Record<string, number>;
   announcer: string;
 }
@@ -153,7 +154,12 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
 /** An attempt being made up by the simulation (records are immutable once built; this one is still being filled). */
 type Draft = { -readonly [K in keyof Attempt]: Attempt[K] };
 
-function outcome(s: Scenario, faultOn: boolean, node: string, real: Placement, tx: number, random: Rng): Partial<Attempt> {
+/**
+ * One connection's outcome: `node` is the node kube-proxy handed it to, `faultOn` whether the scenario's fault holds
+ * when it starts, `tx` the SYN transmissions that fit in the timeout (synTransmissions). Shared by `simulate` and the
+ * wall-time evaluation (eval-walltime.ts), which gives every connection its own start time.
+ */
+export function outcome(s: Scenario, faultOn: boolean, node: string, real: Placement, tx: number, random: Rng): Partial<Attempt> {
   const f = faultOn ? s.fault : { kind: 'none' as const };
   if (f.kind === 'outage') return timeout(s);
   if (f.kind === 'rp_filter' && f.nodes.includes(node) && node !== real.announcer) return timeout(s);
@@ -183,7 +189,8 @@ function slowOk(_node: string, s: Scenario): Partial<Attempt> {
   return { ok: true, synRetransmit: true, timings: { connectMs: Math.min(s.timeoutMs - 1, 1200), totalMs: Math.min(s.timeoutMs, 1210) } };
 }
 
-function pickNode(endpoints: Record<string, number>, random: Rng): string {
+/** kube-proxy's choice for one connection: a ready endpoint uniformly, returned as its node. */
+export function pickNode(endpoints: Record<string, number>, random: Rng): string {
   const total = Object.values(endpoints).reduce((a, b) => a + b, 0);
   let x = random() * total;
   for (const [n, k] of Object.entries(endpoints)) {
