@@ -1,11 +1,14 @@
 /**
  * Adaptive bursts: statistics set the number of attempts, not the wall time. When a target starts failing (a failed or
  * slow attempt, no verdict yet), ask the scheduler for a bounded burst of extra attempts so that the ~34 attempts a
- * node split needs arrive in seconds, while the steady rate stays low. A cooldown per target and a global cap on
- * concurrent bursts keep many failing targets from flooding anything. Time is passed in; no timers, no I/O.
+ * node split needs arrive in seconds, while the steady rate stays low. While the verdict stays undecided (insufficient
+ * data, or short of overwhelming so an incident would wait) the episode goes on with up to MAX_BURSTS_PER_EPISODE
+ * bursts; a blamed node serving again while an incident is open gets one verification burst. A cooldown per target and
+ * a global cap on concurrent bursts keep many failing targets from flooding anything. Time is passed in; no timers, no I/O.
  */
 import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
 import type { Attempt } from '../history/attempt.js';
+import { isDecided } from './strength.js';
 import type { Diagnosis } from './types.js';
 
 export interface BurstRequest {
@@ -37,17 +40,30 @@ interface Active {
   /** The burst is over by then at the latest (attempts can be skipped or lost). */
   until: number;
   previousStart?: number;
-  /** Started to verify a change point: if refused, the next attempt may ask again. */
-  verifying?: boolean;
+  /** first: a target started failing; continuing: the same episode, still undecided; verifying: a change point. */
+  why: 'first' | 'continuing' | 'verifying';
 }
+
+/** An episode: the first burst after a target starts failing, and the continuations within its cooldown. */
+interface Episode {
+  start: number;
+  bursts: number;
+}
+
+/**
+ * Bursts per episode at most (the first and its continuations): at the defaults 90 extra attempts per 5 minutes, enough
+ * for an overwhelming verdict (p <= pValue^2) on a 1/3 share.
+ */
+export const MAX_BURSTS_PER_EPISODE = 3;
 
 export class BurstPlanner {
   private readonly active = new Map<string, Active>();
   private readonly lastStart = new Map<string, number>();
   /** Per target: the change point last verified by a burst. */
   private readonly verified = new Map<string, number>();
+  private readonly episodes = new Map<string, Episode>();
 
-  constructor(private readonly config: Pick<DiagnosisConfig, 'burst' | 'minConfidence'>) {}
+  constructor(private readonly config: Pick<DiagnosisConfig, 'burst' | 'minConfidence' | 'pValue'>) {}
 
   /** Call with every new attempt of a target; returns a burst to request, and reserves it, or undefined. */
   plan(input: BurstPlanInput): BurstRequest | undefined {
@@ -55,32 +71,46 @@ export class BurstPlanner {
     const b = this.config.burst;
     this.observe(target, attempt, now);
     if (b.count < 1 || b.maxConcurrent < 1) return undefined;
-    // The probe's own stalls and resource faults say nothing about the target; burst attempts never trigger more bursts.
-    if (attempt.stalled || attempt.burst || attempt.reason === 'probe_error') return undefined;
+    // The probe's own stalls and resource faults say nothing about the target.
+    if (attempt.stalled || attempt.reason === 'probe_error') return undefined;
     if (this.active.has(target)) return undefined;
     const last = this.lastStart.get(target);
     const verify = input.verifyChangeAt;
-    if (verify !== undefined && this.verified.get(target) !== verify) {
+    if (verify !== undefined && this.verified.get(target) !== verify && !attempt.burst) {
       if (this.activeCount(now) >= b.maxConcurrent) return undefined;
       this.verified.set(target, verify);
-      const req = this.start(target, now, last, input.timeoutMs);
-      this.active.get(target)!.verifying = true;
-      return req;
+      return this.start(target, now, last, input.timeoutMs, 'verifying');
     }
+    // The episode's burst ended and the verdict is still undecided: go on (bounded) rather than wait on the schedule.
+    const ep = this.episodes.get(target);
+    if (ep && now - ep.start < b.cooldownMs && ep.bursts < MAX_BURSTS_PER_EPISODE && this.undecided(input.diagnosis)) {
+      if (this.activeCount(now) >= b.maxConcurrent) return undefined;
+      ep.bursts++;
+      return this.start(target, now, last, input.timeoutMs, 'continuing');
+    }
+    // Burst attempts never start a new episode.
+    if (attempt.burst) return undefined;
     if (attempt.ok && !attempt.synRetransmit) return undefined;
     if (last !== undefined && now - last < b.cooldownMs) return undefined;
     const d = input.diagnosis;
     if (d && d.verdict !== 'healthy' && d.verdict !== 'insufficient_data' && d.confidence >= this.config.minConfidence) return undefined;
     if (this.activeCount(now) >= b.maxConcurrent) return undefined;
-    return this.start(target, now, last, input.timeoutMs);
+    this.episodes.set(target, { start: now, bursts: 1 });
+    return this.start(target, now, last, input.timeoutMs, 'first');
   }
 
-  private start(target: string, now: number, last: number | undefined, timeoutMs: number | undefined): BurstRequest {
+  /** Still gathering evidence, or a verdict short of overwhelming (an incident would wait for it): more attempts help. */
+  private undecided(d: Diagnosis | undefined): boolean {
+    if (!d || d.verdict === 'healthy') return false;
+    return d.verdict === 'insufficient_data' || !isDecided(d, this.config);
+  }
+
+  private start(target: string, now: number, last: number | undefined, timeoutMs: number | undefined, why: Active['why']): BurstRequest {
     const b = this.config.burst;
     // Waves of `concurrency` attempts: each takes the slots' worth of spacing, or a timeout when attempts time out.
     const concurrency = Math.max(1, b.concurrency);
     const wave = Math.max(b.spacingMs * concurrency, timeoutMs ?? 0);
-    this.active.set(target, { left: b.count, until: now + Math.ceil(b.count / concurrency) * wave + b.spacingMs, previousStart: last });
+    this.active.set(target, { left: b.count, until: now + Math.ceil(b.count / concurrency) * wave + b.spacingMs, previousStart: last, why });
     this.lastStart.set(target, now);
     return { count: b.count, spacingMs: b.spacingMs, concurrency };
   }
@@ -94,7 +124,10 @@ export class BurstPlanner {
       return;
     }
     this.active.delete(target);
-    if (a.verifying) this.verified.delete(target);
+    if (a.why === 'verifying') this.verified.delete(target);
+    const ep = this.episodes.get(target);
+    if (a.why === 'continuing' && ep) ep.bursts--;
+    if (a.why === 'first') this.episodes.delete(target);
     if (a.previousStart === undefined) this.lastStart.delete(target);
     else this.lastStart.set(target, a.previousStart);
   }
@@ -118,6 +151,7 @@ export class BurstPlanner {
     this.active.delete(target);
     this.lastStart.delete(target);
     this.verified.delete(target);
+    this.episodes.delete(target);
   }
 
   private observe(target: string, attempt: Attempt, now: number): void {

@@ -10,6 +10,7 @@ import { attributeFailure } from './attribution.js';
 import type { Ctx, Finding } from './context.js';
 import { asymmetric, httpFinding, lossFinding, refusedFinding } from './findings.js';
 import { pct, prob, reasonsText, topReason } from './format.js';
+import { onsetInsteadOfHealthy } from './onset.js';
 import { remediation } from './remediation.js';
 import { selectSample, totalEndpoints } from './sample.js';
 import { binomUpperTail } from './stats.js';
@@ -45,9 +46,21 @@ function sinceLastFix(c: Ctx): { judged: Ctx; cuts: ServedAgain[] } {
   let judged = c;
   for (let again = servedAgain(judged); again; again = servedAgain(judged)) {
     cuts.push(again);
-    judged = segment(judged, judged.used.slice(again.at));
+    judged = segment(judged, afterFix(judged.used, again.at));
   }
   return { judged, cuts };
+}
+
+/**
+ * The attempts from the cut on, less those caught by the fix in flight: the success through the blamed node proves the
+ * drop had stopped when its connecting SYN went out, up to a SYN retransmission after it started; an attempt started
+ * before its connect completed may have lost its first SYN to the fault (a slow connect, or a timeout) and says nothing
+ * about after the fix.
+ */
+function afterFix(used: readonly Attempt[], at: number): Attempt[] {
+  const cut = used[at]!;
+  const settled = cut.startedAt + (cut.timings.connectMs ?? 0);
+  return used.slice(at).filter((a, i) => i === 0 || a.startedAt >= settled || !(a.synRetransmit || (!a.ok && (a.reason === 'connect_timeout' || a.reason === 'unreachable'))));
 }
 
 function decide(c: Ctx): Finding {
@@ -80,9 +93,9 @@ function decide(c: Ctx): Finding {
         evidence: asym.evidence,
       };
     }
-    return healthy(c, noiseConf);
+    return onsetInsteadOfHealthy(c) ?? healthy(c, noiseConf);
   }
-  return lossFinding(c) ?? healthy(c, noiseConf);
+  return lossFinding(c) ?? onsetInsteadOfHealthy(c) ?? healthy(c, noiseConf);
 }
 
 /**

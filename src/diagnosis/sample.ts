@@ -49,6 +49,10 @@ export function selectSample(attempts: readonly Attempt[], view: TargetClusterVi
     }
     all.push(a);
   }
+  // History is in completion order; with concurrent bursts a timeout that started before a success completes after it.
+  // What the network did is told by when each attempt's SYN went out: judge in start order (stable: already sorted
+  // streams cost one pass).
+  if (!isSortedByStart(all)) all.sort((x, y) => x.startedAt - y.startedAt);
   const newest = all[all.length - 1];
   if (!newest) return { all, used: [], stalled, probeErrors, otherView: 0, lastSeq };
   const version = newest.cluster?.viewVersion ?? null;
@@ -61,6 +65,11 @@ export function selectSample(attempts: readonly Attempt[], view: TargetClusterVi
     placement = { endpointsPerNode: positive(view.endpointsPerNode), announcerNode: view.announcer?.node, externalTrafficPolicy: view.externalTrafficPolicy, stale: view.stale, version: null };
   }
   return { all, used, stalled, probeErrors, otherView: all.length - used.length, placement, lastSeq };
+}
+
+function isSortedByStart(xs: readonly Attempt[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i]!.startedAt < xs[i - 1]!.startedAt) return false;
+  return true;
 }
 
 function positive(m: Record<string, number>): Record<string, number> {

@@ -20,6 +20,7 @@ import { errorMessage } from '../lib/errors.js';
 import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
 import { pct, prob } from '../diagnosis/format.js';
+import { evidenceStrength, OVERWHELMING } from '../diagnosis/strength.js';
 import { applyDiagnosis, newIncident } from './record.js';
 import { QUIET_RESOLVE_MS, quietRatio, resolveHoldMs, verifiedChange } from './resolve-rule.js';
 import { IncidentStore } from './store.js';
@@ -60,12 +61,8 @@ interface TargetState {
  * the wait falls linearly in the log of the evidence. Never less than openAfter.
  */
 export function openHoldMs(d: Pick<Diagnosis, 'pValue' | 'confidence'>, cfg: Pick<DiagnosisConfig, 'pValue' | 'minConfidence' | 'openAfterMs' | 'marginalHoldMs'>): number {
-  const [p, bound] = d.pValue !== null ? [d.pValue, cfg.pValue] : [1 - d.confidence, 1 - cfg.minConfidence];
-  let scale = 0;
-  if (p > 0 && bound > 0 && bound < 1) {
-    const strength = Math.log(p) / Math.log(bound);
-    scale = Math.min(1, Math.max(0, 2 - strength));
-  }
+  const strength = evidenceStrength(d, cfg);
+  const scale = Math.min(1, Math.max(0, OVERWHELMING - strength));
   return Math.max(cfg.openAfterMs, scale * cfg.marginalHoldMs);
 }
 

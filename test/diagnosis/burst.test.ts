@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DIAGNOSIS_DEFAULTS } from '../../src/config/sections/diagnosis.js';
-import { BurstPlanner } from '../../src/diagnosis/burst.js';
+import { BurstPlanner, MAX_BURSTS_PER_EPISODE } from '../../src/diagnosis/burst.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { run, Stream, T0 } from './helpers.js';
 
@@ -65,6 +65,32 @@ describe('BurstPlanner', () => {
     expect(b.plan({ target: 'web', attempt: one('1'), now: at + 4000, verifyChangeAt: at })).toBeUndefined();
     // A later change point is verified again.
     expect(b.plan({ target: 'web', attempt: one('2'), now: at + 30_000, verifyChangeAt: at + 30_000 })).toBeDefined();
+  });
+
+  it('goes on while the verdict is undecided, at most MAX_BURSTS_PER_EPISODE bursts within the cooldown', () => {
+    const b = new BurstPlanner(cfg);
+    const undecided = run(new Stream().add('1X3', 4));
+    expect(undecided.verdict).toBe('insufficient_data');
+    expect(b.plan({ target: 'web', attempt: one('X'), now: T0 })).toBeDefined();
+    let t = T0;
+    const started: number[] = [];
+    // The attempt that ends a burst (a burst one included) may continue the episode.
+    for (let k = 0; k < 60; k++) if (b.plan({ target: 'web', attempt: burstAttempt(), now: (t += 200), diagnosis: undecided })) started.push(k);
+    expect(started).toEqual([4, 9]);
+    expect(started).toHaveLength(MAX_BURSTS_PER_EPISODE - 1);
+    // A confident, overwhelming verdict needs no more; healthy neither.
+    const b2 = new BurstPlanner(cfg);
+    b2.plan({ target: 'web', attempt: one('X'), now: T0 });
+    for (let i = 0; i < 5; i++) b2.plan({ target: 'web', attempt: burstAttempt(), now: T0 + i * 200 });
+    const strong = run(new Stream().add('1X3', 40));
+    expect(strong.pValue!).toBeLessThan(1e-8);
+    expect(b2.plan({ target: 'web', attempt: one('1'), now: T0 + 2000, diagnosis: strong })).toBeUndefined();
+    expect(b2.plan({ target: 'web', attempt: one('1'), now: T0 + 2000, diagnosis: run(new Stream().add('123', 20)) })).toBeUndefined();
+    // A marginal verdict (p between pValue^2 and pValue) does continue.
+    const marginal = run(new Stream().add('1X3', 13));
+    expect(marginal.verdict).toBe('asymmetric_routing');
+    expect(marginal.pValue!).toBeGreaterThan(1e-8);
+    expect(b2.plan({ target: 'web', attempt: one('1'), now: T0 + 2000, diagnosis: marginal })).toBeDefined();
   });
 
   it('does not burst when the verdict is already confident', () => {

@@ -18,7 +18,7 @@ export interface ScenarioOptions {
   /** Passed to the Lab (prefix, iptables backend). */
   lab?: Omit<LabOptions, 'log'>;
   /** Overrides of the generated vipwatch config. */
-  config?: Pick<LabConfigInput, 'intervalMs' | 'timeoutMs' | 'logLevel' | 'diagnosis'>;
+  config?: Pick<LabConfigInput, 'intervalMs' | 'timeoutMs' | 'logLevel' | 'diagnosis' | 'defaultDiagnosis'>;
 }
 
 /** A webhook request as the receiver got it, with its body read as the incident record it is. */

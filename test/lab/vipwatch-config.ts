@@ -33,8 +33,10 @@ export interface LabConfigInput {
    */
   timeoutMs?: number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  /** Merged over LAB_DIAGNOSIS. */
+  /** Merged over LAB_DIAGNOSIS (over nothing with defaultDiagnosis). */
   diagnosis?: Record<string, unknown>;
+  /** Leave out LAB_DIAGNOSIS: every diagnosis setting at the default a user runs (README). */
+  defaultDiagnosis?: boolean;
 }
 
 /** The vipwatch config a user would write for the lab cluster: one HTTP target on the VIP, the cluster API, both alert channels. */
@@ -58,7 +60,7 @@ export function labConfig(o: LabConfigInput): Record<string, unknown> {
       tokenFile: o.tokenFile,
       metallbNamespace: METALLB_NAMESPACE,
     },
-    diagnosis: { ...LAB_DIAGNOSIS, ...o.diagnosis },
+    diagnosis: o.defaultDiagnosis ? { ...o.diagnosis } : { ...LAB_DIAGNOSIS, ...o.diagnosis },
     alerting: {
       instance: 'vipwatch-lab',
       backoff: { initial: '500ms', max: '5s' },
