@@ -17,6 +17,8 @@ Usage:
                                         send a sample incident to every alert sink (or one) to check wiring
   vipwatch healthcheck [--url URL] [--insecure]
                                         exit 0 when vipwatch's server answers /-/healthy (a container HEALTHCHECK)
+  vipwatch diagnose ADDRESS[:PORT] [--http PATH] [--backend-header H] [--service NS/NAME] [--json] ...
+                                        probe a VIP now (fresh connections, no config) and print the diagnosis
   vipwatch node-agent [--listen ADDR:PORT] [--token-file FILE] [--proc-root DIR]
                                         serve this node's rp_filter values and reverse-path drop counters (a DaemonSet)
   vipwatch --version
@@ -84,6 +86,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (command === '--version' || command === 'version') {
       io.out(`vipwatch ${packageVersion()}`);
       return EXIT.ok;
+    }
+    if (command === 'diagnose') {
+      // Its own parser (a positional ADDRESS[:PORT], usage errors with its own hint); loaded on demand like run's App.
+      const { diagnoseCommand } = await import('./diagnose.js');
+      return await diagnoseCommand(rest, io);
     }
     const spec = Object.hasOwn(OPTIONS, command) ? OPTIONS[command] : undefined;
     if (!spec) throw new UsageError(`unknown command "${command}"`);
