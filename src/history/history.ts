@@ -1,11 +1,13 @@
 import type { Attempt, FailureAttribution } from './attempt.js';
 import { AttemptStore } from './attempt-store.js';
+import { AnnouncerTimeline } from './announcer-timeline.js';
 import { NodeTally, type NodeCounts } from './node-tally.js';
+import { TargetSeries } from './series.js';
 import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from './windows.js';
 
 /**
  * Per-target memory of recent attempts: a bounded ring in compact form (attempt objects are built only when read) plus
- * bucketed failure windows. Beside each failed attempt it keeps the node the diagnosis attributed it to (the attempt
+ * bucketed failure windows, a downsampled 1 h / 24 h series and the announcer's changes. Beside each failed attempt it keeps the node the diagnosis attributed it to (the attempt
  * itself never changes), and per-node counts of what it holds.
  */
 export class TargetHistory {
@@ -14,6 +16,10 @@ export class TargetHistory {
   private readonly attributions = new Map<number, FailureAttribution>();
   private readonly nodes = new NodeTally();
   private seq = 0;
+  /** The failure ratio over the last hour and day, downsampled (charts, digest). */
+  readonly series = new TargetSeries();
+  /** The announcing node's changes over the last day, as the attempts saw them. */
+  readonly announcers = new AnnouncerTimeline();
 
   constructor(readonly target: string, capacity: number) {
     this.ring = new AttemptStore(capacity);
@@ -32,7 +38,11 @@ export class TargetHistory {
     this.ring.push(a);
     if (a.ok && a.backendNode !== undefined) this.nodes.addSuccess(a.backendNode);
     // An attempt vipwatch could not make itself (probe_error) is not the target's failure: kept out of the ratios.
-    if (a.ok || a.reason !== 'probe_error') this.windows.record(a.startedAt, a.ok);
+    if (a.ok || a.reason !== 'probe_error') {
+      this.windows.record(a.startedAt, a.ok);
+      this.series.record(a.startedAt, a.ok, a.reason === 'connect_timeout');
+    }
+    this.announcers.observe(a.startedAt, a.cluster?.announcerNode);
   }
 
   /** Records the node a held failed attempt is attributed to (once per attempt: later calls are ignored). */
