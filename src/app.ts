@@ -24,7 +24,9 @@ import { SelfMonitor } from './schedule/self-monitor.js';
 import { targetStatus } from './schedule/target-status.js';
 import { authGuard } from './server/auth.js';
 import { HttpServer, json, text } from './server/http-server.js';
+import { seriesReply } from './server/series-api.js';
 import { statusPageHtml } from './server/status-page.js';
+import { summaryReply } from './server/summary-api.js';
 import { targetsReply, type TargetsApiSource } from './server/targets-api.js';
 
 export interface AppOptions {
@@ -205,6 +207,8 @@ export class App {
       .get('/-/healthy', () => text('ok\n'))
       .get('/-/ready', () => (this.ready ? text('ready\n') : text('not ready\n', 503)))
       .get('/api/v1/targets', (_req, url) => targetsReply(api, url))
+      .get('/api/v1/summary', () => summaryReply(api, () => this.incidents.list()))
+      .get('/api/v1/series', (_req, url) => seriesReply(api, url))
       .get('/api/v1/incidents', (_req, url) => json({ incidents: this.incidents.list(url.searchParams.get('status') !== 'open') }));
   }
 }

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EndpointAuthConfig, ServerConfig } from '../config/sections/server.js';
 import { ERR } from '../lib/error-codes.js';
 import { json, type Guard, type Reply } from './http-server.js';
+import { unauthorizedDocument } from './status/unauthorized-html.js';
 
 /** Paths served to anyone, whatever `server.auth` says. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/-/healthy', '/-/ready']);
@@ -22,7 +23,12 @@ export function authGuard(server: () => ServerConfig): Guard {
     const cfg = server();
     const auth = url.pathname === '/metrics' ? cfg.metricsAuth : cfg.auth;
     if (!auth || authorized(auth, req.headers.authorization)) return undefined;
-    return unauthorized(auth);
+    const refusal = unauthorized(auth);
+    // A browser opening the status page gets the same refusal as a page a person can read; API clients keep the JSON.
+    if (url.pathname === '/' && /\btext\/html\b/.test(req.headers.accept ?? '')) {
+      return { ...refusal, contentType: 'text/html; charset=utf-8', body: unauthorizedDocument(Boolean(auth.basic)) };
+    }
+    return refusal;
   };
 }
 
