@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { createDigest, type DigestScheduler } from './alerting/digest-scheduler.js';
 import { Notifier } from './alerting/notifier.js';
 import { createClusterSource } from './cluster/create.js';
 import { DiagnosisEngine } from './diagnosis/engine.js';
@@ -55,6 +56,8 @@ export class App {
   readonly notifier: Notifier;
   readonly diagnosis: DiagnosisEngine;
   readonly incidents: IncidentService;
+  /** alerting.digest: the daily summary, when configured. */
+  readonly digest?: DigestScheduler;
   readonly pipeline: AttemptPipeline;
   /** What /api/v1/targets reads, at request time. */
   readonly targetsApi: TargetsApiSource;
@@ -100,6 +103,10 @@ export class App {
       config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
       registry: this.registry, notify: (ev) => this.notifier.notify(ev),
     });
+    this.digest = createDigest({
+      config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger,
+      sources: { targets: () => this.scheduler.targets(), history: (n) => this.scheduler.history(n), incidents: () => this.incidents.list(true) },
+    });
     this.pipeline = new AttemptPipeline({
       clock: this.clock, logger: this.logger, diagnosis: this.diagnosis, incidents: this.incidents, metrics: this.metrics, selfErrors: this.selfErrors,
       requestBurst: (name, req) => this.scheduler.requestBurst(name, req),
@@ -120,6 +127,7 @@ export class App {
     this.selfMonitor.start();
     await this.notifier.start(this.stopping.signal);
     await this.incidents.start();
+    await this.digest?.start(this.stopping.signal);
     void this.cluster.start(this.stopping.signal).then(() => {
       this.clusterSettled = true;
       if (!this.stopping.signal.aborted) this.applyTargets();
@@ -144,6 +152,7 @@ export class App {
     await this.cluster.done();
     await this.incidents.stop();
     await this.notifier.stop();
+    await this.digest?.stop();
     this.selfMonitor.stop();
     await this.server.close();
     this.logger.info('vipwatch stopped');

@@ -6,6 +6,7 @@ import { redactedUrl, Secret, SecretUrl } from '../../lib/secret.js';
 import { hostAddress } from '../address.js';
 import { headerValue } from '../http-chars.js';
 import { envValuesAt, maybeSecret, secretFile, textFile } from '../secrets.js';
+import { digestSection, type DigestConfig, type DigestSection } from './digest.js';
 import {
   arrayOf, bool, duration, field, int, INVALID, num, object, oneOf, record, str, typeName,
   type DecodeContext, type Decoded, type Path, type Validator,
@@ -87,7 +88,11 @@ export interface AlertingConfig {
   webhooks: WebhookSinkConfig[];
   email: EmailSinkConfig[];
   alertmanager: AlertmanagerSinkConfig[];
+  /** The daily digest; absent when not configured. */
+  digest?: DigestConfig;
 }
+
+export type { DigestConfig };
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_AGE_MS = 24 * 3_600_000;
@@ -251,6 +256,7 @@ const rootV = object({
   webhooks: field(arrayOf(webhookV), { default: () => [] }),
   email: field(arrayOf(emailV), { default: () => [] }),
   alertmanager: field(arrayOf(alertmanagerV), { default: () => [] }),
+  digest: field(digestSection),
 }, (v, path, ctx): Decoded<AlertingConfig> => {
   const names = new Map<string, string>();
   let bad = false;
@@ -275,12 +281,33 @@ const rootV = object({
     type: 'alertmanager', name: s.name, url: s.url, headers: s.headers, kinds: s.kinds, timeoutMs: s.timeout ?? v.timeout,
     resendIntervalMs: s.resendInterval ?? v.resendInterval, tls: s.tls,
   }));
-  if (bad) return INVALID;
+  const digest = v.digest && digestSinks(v.digest, [...webhooks, ...email], alertmanager, [...path, 'digest'], ctx);
+  if (bad || digest === INVALID) return INVALID;
   return {
     instance: v.instance ?? defaultInstance(), timeoutMs: v.timeout, maxAgeMs: v.maxAge, backoff: v.backoff,
-    resendIntervalMs: v.resendInterval, webhooks, email, alertmanager,
+    resendIntervalMs: v.resendInterval, webhooks, email, alertmanager, ...(digest ? { digest } : {}),
   };
 });
+
+/** The digest goes to the named email and webhook sinks, by default all of them; never to Alertmanager (it is not an alert). */
+function digestSinks(d: DigestSection, eligible: SinkConfig[], alertmanager: SinkConfig[], path: Path, ctx: DecodeContext): Decoded<DigestConfig> {
+  if (d.sinks === undefined) {
+    if (!eligible.length) return ctx.report(path, 'needs an email or webhook sink to go to: configure alerting.email or alerting.webhooks');
+    return { schedule: d.schedule, timezone: d.timezone, skipWhenQuiet: d.skipWhenQuiet, sinks: eligible.map((s) => s.name) };
+  }
+  let bad = false;
+  d.sinks.forEach((name, i) => {
+    if (eligible.some((s) => s.name === name)) return;
+    const why = alertmanager.some((s) => s.name === name)
+      ? `"${name}" is an Alertmanager sink: a digest is not an alert, send it to email or webhook sinks`
+      : `no email or webhook sink is named "${name}"${eligible.length ? ` (known: ${eligible.map((s) => s.name).join(', ')})` : ''}`;
+    bad = !!ctx.report([...path, 'sinks', i], why);
+  });
+  if (bad) return INVALID;
+  // Config order, each once.
+  const sinks = eligible.map((s) => s.name).filter((n) => d.sinks!.includes(n));
+  return { schedule: d.schedule, timezone: d.timezone, skipWhenQuiet: d.skipWhenQuiet, sinks };
+}
 
 /** Decoded lazily (never at import): the host name tells vantage points apart in a shared Alertmanager. */
 function defaultInstance(): string {
