@@ -10,6 +10,7 @@ import { ringSize, schedulePeriodMs } from './config/ring-size.js';
 import type { Config } from './config/schema.js';
 import type { DiagnosisConfig } from './config/sections/diagnosis.js';
 import type { TargetConfig } from './config/targets.js';
+import { KernelEvidence } from './evidence/kernel-evidence.js';
 import { IncidentService } from './incidents/service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -58,6 +59,8 @@ export class App {
   readonly incidents: IncidentService;
   /** alerting.digest: the daily summary, when configured. */
   readonly digest?: DigestScheduler;
+  /** Kernel evidence from the node evidence agents (agents.nodeUrlTemplate set). */
+  readonly kernel?: KernelEvidence;
   readonly pipeline: AttemptPipeline;
   /** What /api/v1/targets reads, at request time. */
   readonly targetsApi: TargetsApiSource;
@@ -99,9 +102,14 @@ export class App {
     this.selfErrors = new SelfErrorMonitor(this.registry, { clock: this.clock, logger: this.logger });
     this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });
     this.diagnosis = new DiagnosisEngine(opts.config.diagnosis);
+    const agents = opts.config.agents;
+    this.kernel = agents.nodeUrlTemplate === undefined ? undefined : new KernelEvidence({
+      config: { ...agents, nodeUrlTemplate: agents.nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
+      nodeAddresses: (node) => this.cluster.nodeAddresses?.(node) ?? [],
+    });
     this.incidents = new IncidentService({
       config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
-      registry: this.registry, notify: (ev) => this.notifier.notify(ev),
+      registry: this.registry, notify: (ev) => this.notifier.notify(ev), kernel: this.kernel,
     });
     this.digest = createDigest({
       config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger,
@@ -128,6 +136,7 @@ export class App {
     await this.notifier.start(this.stopping.signal);
     await this.incidents.start();
     await this.digest?.start(this.stopping.signal);
+    this.kernel?.start();
     void this.cluster.start(this.stopping.signal).then(() => {
       this.clusterSettled = true;
       if (!this.stopping.signal.aborted) this.applyTargets();
@@ -151,6 +160,7 @@ export class App {
     this.stopping.abort();
     await this.cluster.done();
     await this.incidents.stop();
+    await this.kernel?.stop();
     await this.notifier.stop();
     await this.digest?.stop();
     this.selfMonitor.stop();

@@ -11,7 +11,7 @@ import { Secret } from '../lib/secret.js';
  * Applied by a reload (App.reload and the run command; keep the two in step): `targets`, `defaults` for static
  * targets, `log.level`, `server.auth`, `server.metricsAuth`, and `server.tls` when HTTPS was on at start and stays on
  * (its files change). Not applied: the other `server` keys (the listener is made once), `server.tls` switched on or off,
- * `state`, `selfMonitor`, `kubernetes` (the connection and informers are made once), `diagnosis` (the engine, burst
+ * `state`, `selfMonitor`, `kubernetes` (the connection and informers are made once), `agents` (the poller is made once), `diagnosis` (the engine, burst
  * planner and attempt rings are sized and configured once), `alerting` (sinks and outboxes are made once), and
  * `defaults` for targets discovered from the cluster (the cluster source keeps the defaults it started with).
  *
@@ -26,7 +26,7 @@ export function restartNeeded(running: Config, next: Config): string[] {
     if (!same(a, b)) out.push(`server.${fileKey(key)}`);
   }
   if (running.kubernetes.discovery.enabled) out.push(...changedKeys('defaults', running.defaults, next.defaults));
-  for (const section of ['state', 'selfMonitor', 'kubernetes', 'diagnosis', 'alerting'] as const) {
+  for (const section of ['state', 'selfMonitor', 'kubernetes', 'agents', 'diagnosis', 'alerting'] as const) {
     out.push(...changedKeys(section, running[section], next[section]));
   }
   return out;

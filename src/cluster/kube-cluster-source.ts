@@ -264,6 +264,10 @@ export class KubeClusterSource implements ManagedClusterSource {
     return { view, relevant, namespace, version: viewVersion(view), backends: backendIndex(endpoints, namespace) };
   }
 
+  nodeAddresses(node: string): string[] {
+    return [...(this.nodes.get(node)?.internalIps ?? [])];
+  }
+
   /** Node names first, then pod names (bare or namespace/name), then pod IPs. */
   private nodeOf(p: Placement | undefined, identity: string): string | undefined {
     const id = identity.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();

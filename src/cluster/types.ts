@@ -104,6 +104,8 @@ export interface ClusterSource {
   discoveredTargets(): TargetConfig[];
   /** Called whenever discovered targets change. */
   onTargetsChanged(listener: () => void): void;
+  /** A Node's InternalIPs as the API reports them (empty when unknown or without cluster metadata). */
+  nodeAddresses?(node: string): string[];
 }
 
 /** What `createClusterSource` returns: the ClusterSource plus the hooks `vipwatch run` wires. */

@@ -1,6 +1,7 @@
 import { ringSize, ringTooLarge, schedulePeriodMs } from './ring-size.js';
 import { pathStr } from './secrets.js';
 import { arrayOf, duration, field, INVALID, object, oneOf, type Validator } from './schema-dsl.js';
+import { AGENTS_DEFAULTS, agentsSection, type AgentsConfig } from './sections/agents.js';
 import { alertingSection, type AlertingConfig } from './sections/alerting.js';
 import { diagnosisSection, type DiagnosisConfig } from './sections/diagnosis.js';
 import { kubernetesSection, type KubernetesConfig } from './sections/kubernetes.js';
@@ -17,6 +18,7 @@ export interface Config {
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   selfMonitor: { stallThresholdMs: number };
   kubernetes: KubernetesConfig;
+  agents: AgentsConfig;
   diagnosis: DiagnosisConfig;
   alerting: AlertingConfig;
 }
@@ -46,6 +48,7 @@ export const configValidator: Validator<Config> = (raw, path, ctx) => {
     selfMonitor: field(selfMonitor, { default: () => ({ stallThresholdMs: 250 }) }),
     // Each section decodes an empty mapping to its defaults.
     kubernetes: field(kubernetesSection, { default: () => kubernetesSection({}, ['kubernetes'], ctx) as KubernetesConfig }),
+    agents: field(agentsSection, { default: () => ({ ...AGENTS_DEFAULTS }) }),
     diagnosis: field(diagnosisSection, { default: () => diagnosisSection({}, ['diagnosis'], ctx) as DiagnosisConfig }),
     alerting: field(alertingSection, { default: () => alertingSection({}, ['alerting'], ctx) as AlertingConfig }),
   }, (v, p, c): Config | typeof INVALID => {
@@ -69,6 +72,11 @@ export const configValidator: Validator<Config> = (raw, path, ctx) => {
       c.report(own ? [...p, 'targets', i, own] : [...p, 'diagnosis', 'window'], own ? why : `targets[${i}] (${t.name}): ${why}`);
       bad = true;
     });
+    // An agent's address comes from the Node objects: no cluster metadata, no {nodeIP}.
+    if (v.agents.nodeUrlTemplate?.includes('{nodeIP}') && !v.kubernetes.enabled) {
+      c.report([...p, 'agents', 'nodeUrlTemplate'], '{nodeIP} needs the Kubernetes API (the kubernetes section) to find each Node\'s InternalIP');
+      bad = true;
+    }
     if (v.kubernetes.discovery.enabled) {
       const why = ringTooLarge(ringSize(defaults.intervalMs, windowMs, burst.count), windowMs, defaults.intervalMs);
       if (why) {

@@ -21,6 +21,8 @@ import { KeyedQueue } from '../lib/keyed-queue.js';
 import type { Logger } from '../lib/logger.js';
 import { pct, prob } from '../diagnosis/format.js';
 import { evidenceStrength, OVERWHELMING } from '../diagnosis/strength.js';
+import type { KernelEvidenceSource } from '../evidence/types.js';
+import { attachKernel } from './kernel.js';
 import { applyDiagnosis, newIncident } from './record.js';
 import { QUIET_RESOLVE_MS, quietRatio, resolveHoldMs, verifiedChange } from './resolve-rule.js';
 import { IncidentStore } from './store.js';
@@ -32,6 +34,8 @@ export interface IncidentManagerOptions {
   clock: Clock;
   config: DiagnosisConfig;
   logger: Logger;
+  /** Kernel evidence from the node evidence agents (agents configured), for asymmetric-routing incidents. */
+  kernel?: KernelEvidenceSource;
 }
 
 export interface UpdateStats {
@@ -82,8 +86,10 @@ export class IncidentManager {
   private readonly config: DiagnosisConfig;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly kernel?: KernelEvidenceSource;
 
   constructor(opts: IncidentManagerOptions) {
+    this.kernel = opts.kernel;
     this.clock = opts.clock;
     this.config = opts.config;
     this.logger = opts.logger;
@@ -173,6 +179,7 @@ export class IncidentManager {
     } else st.holding = undefined;
 
     const entry = this.openEntry(target.name);
+    this.watchNodes(target.name, kind === 'asymmetric_routing' ? d.suspectedNodes : [], entry?.incident);
     if (!entry) {
       st.change = undefined;
       st.resolveSince = st.resolveSeq = undefined;
@@ -181,6 +188,7 @@ export class IncidentManager {
         const back = this.reopenable(target.name, now);
         if (back) return [await this.reopen(back, target, d, kind, now)];
         const inc = newIncident(target, d, kind, now, cfg);
+        attachKernel(inc, this.kernel, { raise: true });
         const e: Entry = { incident: inc, lastNotifiedAt: now, persistedAt: now };
         await this.persist(e, now);
         this.byId.set(inc.id, e);
@@ -199,6 +207,7 @@ export class IncidentManager {
       if (key === current) {
         st.change = undefined;
         applyDiagnosis(inc, target, d, kind, now, cfg);
+        attachKernel(inc, this.kernel, { raise: true });
         if (now - entry.persistedAt >= REFRESH_PERSIST_MS) await this.persist(entry, now);
       } else {
         if (st.change?.key !== key) st.change = { key, since: now };
@@ -209,6 +218,7 @@ export class IncidentManager {
         if (now - st.change.since >= openHoldMs(d, cfg) && freshFailures) {
           const before = { kind: inc.kind, suspectedNodes: inc.suspectedNodes };
           applyDiagnosis(inc, target, d, kind, now, cfg);
+          attachKernel(inc, this.kernel, { raise: true });
           entry.lastNotifiedAt = now;
           await this.persist(entry, now);
           st.change = undefined;
@@ -266,6 +276,9 @@ export class IncidentManager {
   private async resolve(entry: Entry, v: NonNullable<Incident['verification']>, now: number): Promise<IncidentEvent> {
     const inc = entry.incident;
     const st = this.targetState(inc.target);
+    // The kernel after the fix: the counter stopped rising, the interfaces no longer strict.
+    attachKernel(inc, this.kernel, { raise: false });
+    this.kernel?.want(inc.target, []);
     inc.status = 'resolved';
     inc.resolvedAt = new Date(now).toISOString();
     inc.updatedAt = inc.resolvedAt;
@@ -277,6 +290,14 @@ export class IncidentManager {
     st.holding = undefined;
     this.logger.info('incident resolved', { target: inc.target, id: inc.id, kind: inc.kind, verification: v });
     return event('resolved', inc, now);
+  }
+
+  /** Kernel evidence is read for the nodes an asymmetric-routing verdict names (a baseline before the incident opens) and the open incident's. */
+  private watchNodes(target: string, verdictNodes: readonly string[], open: Incident | undefined): void {
+    if (!this.kernel) return;
+    const nodes = new Set(verdictNodes);
+    if (open?.kind === 'asymmetric_routing') for (const n of open.suspectedNodes) nodes.add(n);
+    this.kernel.want(target, [...nodes]);
   }
 
   /** The target's incident resolved (recovered) within reopenWithin, if any: a fault coming back re-opens it. */
@@ -302,6 +323,7 @@ export class IncidentManager {
     inc.reopens = (inc.reopens ?? 0) + 1;
     inc.reopenedAt = new Date(now).toISOString();
     applyDiagnosis(inc, target, d, kind, now, this.config);
+    attachKernel(inc, this.kernel, { raise: true });
     inc.evidence = [...inc.evidence, `Re-opened (${inc.reopens} time${inc.reopens === 1 ? '' : 's'}): the fault came back ${Math.round((now - Date.parse(resolvedAt!)) / 1000)} s after this incident resolved; it must now stay clean ${Math.round(resolveHoldMs(inc, this.config) / 1000)} s to resolve.`];
     e.lastNotifiedAt = now;
     await this.persist(e, now);
@@ -319,6 +341,7 @@ export class IncidentManager {
 
   private async removeTarget(target: string): Promise<IncidentEvent[]> {
     this.state.delete(target);
+    this.kernel?.want(target, []);
     this.known.delete(target);
     const entry = this.openEntry(target);
     if (!entry) return [];

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
 import type { TargetConfig } from '../config/targets.js';
 import type { Diagnosis } from '../diagnosis/types.js';
+import type { KernelEvidenceSource } from '../evidence/types.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -25,6 +26,8 @@ export interface IncidentServiceOptions {
   notify(event: IncidentEvent): Promise<unknown>;
   /** How often reminders are checked. */
   tickMs?: number;
+  /** Kernel evidence from the node evidence agents, when configured. */
+  kernel?: KernelEvidenceSource;
 }
 
 export class IncidentService {
@@ -34,7 +37,7 @@ export class IncidentService {
   private timer?: TimerHandle;
 
   constructor(private readonly o: IncidentServiceOptions) {
-    this.manager = new IncidentManager({ dir: o.dir, clock: o.clock, config: o.config, logger: o.logger.child({ component: 'incidents' }) });
+    this.manager = new IncidentManager({ dir: o.dir, clock: o.clock, config: o.config, logger: o.logger.child({ component: 'incidents' }), kernel: o.kernel });
     this.metrics = new IncidentMetrics(o.registry, this.manager);
   }
 

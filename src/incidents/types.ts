@@ -1,4 +1,5 @@
 /** The incident record: a public contract, sent as is by every alert sink. */
+import type { KernelNodeEvidence } from '../evidence/types.js';
 import type { IncidentKind } from '../lib/incident-kinds.js';
 
 export { INCIDENT_KINDS, type IncidentKind } from '../lib/incident-kinds.js';
@@ -8,6 +9,8 @@ export interface IncidentNodeStats {
   successes: number;
   failures?: number;
 }
+
+export type { KernelInterface, KernelNodeEvidence } from '../evidence/types.js';
 
 export interface Incident {
   id: string;
@@ -52,6 +55,8 @@ export interface Incident {
   candidateNodes?: string[];
   /** How node-level evidence was obtained: responses named their backend, or not. */
   identity?: 'backend' | 'none';
+  /** Per node (the suspected ones, and the announcer): what its own kernel says, when node evidence agents are configured. */
+  kernel?: Record<string, KernelNodeEvidence>;
   /** Times the fault came back within reopenWithin after a resolve and re-opened this incident (absent: never). */
   reopens?: number;
   /** When it was last re-opened. */

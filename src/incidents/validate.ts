@@ -4,7 +4,7 @@
  * would otherwise be restored into the running state or retried against every sink for a day.
  * Only known fields are copied, so nothing unexpected is ever sent on.
  */
-import { INCIDENT_KINDS, type Incident, type IncidentNodeStats } from './types.js';
+import { INCIDENT_KINDS, type Incident, type IncidentNodeStats, type KernelNodeEvidence } from './types.js';
 
 /** A record that parsed but is not an incident; `message` names the first bad field. */
 export class ShapeError extends Error {
@@ -55,6 +55,7 @@ export function checkIncident(raw: unknown, at = 'incident'): Incident {
   if (o.resolvedReason !== undefined) inc.resolvedReason = oneOf(o.resolvedReason, ['recovered', 'target_removed'] as const, f('resolvedReason'));
   if (o.candidateNodes !== undefined) inc.candidateNodes = strings(o.candidateNodes, f('candidateNodes'));
   if (o.identity !== undefined) inc.identity = oneOf(o.identity, ['backend', 'none'] as const, f('identity'));
+  if (o.kernel !== undefined) inc.kernel = kernel(o.kernel, f('kernel'));
   if (o.reopens !== undefined) inc.reopens = int(o.reopens, f('reopens'));
   if (o.reopenedAt !== undefined) inc.reopenedAt = date(o.reopenedAt, f('reopenedAt'));
   return inc;
@@ -72,6 +73,32 @@ function verification(raw: unknown, at: string): NonNullable<Incident['verificat
   if (o.since !== undefined) v.since = date(o.since, `${at}.since`);
   if (o.pValue !== undefined) v.pValue = ratio(o.pValue, `${at}.pValue`);
   return v;
+}
+
+function kernel(raw: unknown, at: string): NonNullable<Incident['kernel']> {
+  const out: NonNullable<Incident['kernel']> = {};
+  for (const [node, v] of Object.entries(obj(raw, at))) {
+    const p = `${at}[${JSON.stringify(node)}]`;
+    const o = obj(v, p);
+    const interfaces: KernelNodeEvidence['interfaces'] = {};
+    for (const [name, i] of Object.entries(obj(o.interfaces, `${p}.interfaces`))) {
+      const rp = obj(obj(i, `${p}.interfaces.${name}`).rpFilter, `${p}.interfaces.${name}.rpFilter`);
+      const n = (k: string) => int(rp[k], `${p}.interfaces.${name}.rpFilter.${k}`, 0, 2);
+      interfaces[name] = { rpFilter: { all: n('all'), default: n('default'), interface: n('interface'), effective: n('effective') } };
+    }
+    const e: KernelNodeEvidence = {
+      agent: oneOf(o.agent, ['ok', 'unreachable'] as const, `${p}.agent`),
+      interfaces,
+      strictInterfaces: strings(o.strictInterfaces, `${p}.strictInterfaces`),
+      reversePathDrops: nullable(o.reversePathDrops, `${p}.reversePathDrops`, int),
+      reversePathDropsSinceOpen: nullable(o.reversePathDropsSinceOpen, `${p}.reversePathDropsSinceOpen`, int),
+    };
+    if (o.readAt !== undefined) e.readAt = date(o.readAt, `${p}.readAt`);
+    if (o.lastRiseAt !== undefined) e.lastRiseAt = date(o.lastRiseAt, `${p}.lastRiseAt`);
+    if (o.error !== undefined) e.error = str(o.error, `${p}.error`);
+    out[node] = e;
+  }
+  return out;
 }
 
 function nodes(raw: unknown, at: string): Record<string, IncidentNodeStats> {

@@ -88,6 +88,16 @@ export const ERR = {
   /** A file the agent reads does not parse (a sysctl that is not an integer, a netstat header without its values). */
   AGENT_PROC_MALFORMED: 'VIPWATCH_AGENT_PROC_MALFORMED',
 
+  // Kernel evidence: vipwatch asking the node evidence agents
+  /** A node's agent could not be reached, or did not answer within agents.timeout. */
+  AGENT_UNREACHABLE: 'VIPWATCH_AGENT_UNREACHABLE',
+  /** A node's agent answered with a status other than 200 (401: agents.tokenFile missing or wrong). */
+  AGENT_HTTP_STATUS: 'VIPWATCH_AGENT_HTTP_STATUS',
+  /** A node's agent answered something that is not its /v1/node report (or too much of it). */
+  AGENT_BAD_REPLY: 'VIPWATCH_AGENT_BAD_REPLY',
+  /** No agent URL for a node: the template needs {nodeIP} and the Node has no InternalIP in the cluster view. */
+  AGENT_NO_ADDRESS: 'VIPWATCH_AGENT_NO_ADDRESS',
+
   // HTTP server answers (the `code` field of a JSON error body)
   /** 404: no route for this path. */
   NOT_FOUND: 'VIPWATCH_NOT_FOUND',

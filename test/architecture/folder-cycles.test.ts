@@ -47,7 +47,7 @@ function mutualPairs(edges: Map<string, Set<string>>): string[] {
  * The floors of src, lowest first: a folder imports only folders below it, so data flows one way (probe -> history ->
  * diagnosis -> incidents -> alerting, with the pipeline and the app on top wiring them). A new folder must be placed here.
  */
-const FLOORS = ['lib', 'agent', 'probe', 'config', 'history', 'cluster', 'diagnosis', 'incidents', 'alerting', 'metrics', 'schedule', 'pipeline', 'server', 'app', 'cli'];
+const FLOORS = ['lib', 'agent', 'probe', 'config', 'history', 'cluster', 'evidence', 'diagnosis', 'incidents', 'alerting', 'metrics', 'schedule', 'pipeline', 'server', 'app', 'cli'];
 
 describe('folder imports', () => {
   it('no folder imports a folder that imports it back', () => {
