@@ -7,6 +7,7 @@ import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../../src/config/secti
 import type { Diagnosis } from '../../src/diagnosis/types.js';
 import { IncidentManager, openHoldMs } from '../../src/incidents/manager.js';
 import { IncidentMetrics } from '../../src/incidents/metrics.js';
+import type { KernelEvidenceSource } from '../../src/evidence/types.js';
 import type { IncidentEvent } from '../../src/incidents/types.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
@@ -395,5 +396,58 @@ describe('verified resolve and re-open (default resolveAfter 10 s, reopenWithin 
     const m2 = new IncidentManager({ dir, clock, config: defaults, logger: silentLogger });
     await m2.load();
     expect(m2.openFor('web')).toMatchObject({ id, status: 'open', reopens: 1 });
+  });
+});
+
+describe('kernel evidence on an asymmetric-routing incident', () => {
+  it('carries what the suspected node\'s kernel says, raises the confidence when it confirms, refreshes it at resolve', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vipwatch-incidents-kernel-'));
+    try {
+      const clock = new FakeClock();
+      const wanted: string[][] = [];
+      let drops = 0;
+      let effective = 1;
+      const kernel: KernelEvidenceSource = {
+        want: (_t, nodes) => void wanted.push([...nodes]),
+        evidence: (nodes) => Object.fromEntries(nodes.map((n) => [n, {
+          agent: 'ok' as const, readAt: new Date(clock.now()).toISOString(), interfaces: { eth1: { rpFilter: { all: 0, default: 1, interface: effective, effective } } },
+          strictInterfaces: effective === 1 ? ['eth1'] : [], reversePathDrops: 1000 + drops, reversePathDropsSinceOpen: drops,
+        }])),
+      };
+      const m = new IncidentManager({ dir, clock, config: { ...DIAGNOSIS_DEFAULTS }, logger: silentLogger, kernel });
+      await m.load();
+      const strong = () => ({ ...asym({ pValue: 1e-9, confidence: 1 - 1e-9 }), lastFailureAt: clock.now() });
+      // No drops counted yet: not confirmed, the confidence is the probe's.
+      const [open] = await m.update(web, strong());
+      expect(open!.incident.kernel!['node-2']).toMatchObject({ strictInterfaces: ['eth1'], reversePathDropsSinceOpen: 0 });
+      expect(open!.incident.confidence).toBe(1); // 1 - 1e-9, to the record's 6 decimals
+      expect(wanted.at(-1)).toEqual(['node-2']);
+      drops = 57;
+      await clock.advance(61_000);
+      await m.update(web, { ...asym({ pValue: 1e-3, confidence: 0.999 }), lastFailureAt: clock.now() });
+      const inc = m.openFor('web')!;
+      // Confirmed by the kernel: the chance of another cause 100 times smaller.
+      expect(inc.confidence).toBe(0.99999);
+      expect(inc.evidence.filter((l) => l.startsWith('Kernel of node-2'))).toHaveLength(1);
+      expect(inc.evidence.at(-1)).toMatch(/57 reverse-path drops .* this confirms the diagnosis\.$/);
+      expect(inc.remediation[0]).toMatch(/^On node-2 \(its kernel reports strict rp_filter on eth1\): `sysctl -w net\.ipv4\.conf\.eth1\.rp_filter=2 net\.ipv4\.conf\.default\.rp_filter=2`/);
+      // The fix: loose, the counter stopped; the resolved record says so and reading stops.
+      effective = 2;
+      const fix = clock.now();
+      await clock.advance(20_000);
+      const ev = await m.update(web, healthy(clock.now(), { verdict: 'healthy', attempts: 40, failures: 0, changePoint: { kind: 'served_again', at: fix, attempts: 40, failures: 0, node: 'node-2' } }));
+      expect(ev.map((e) => e.type)).toEqual(['resolved']);
+      const done = ev[0]!.incident;
+      expect(done.kernel!['node-2']).toMatchObject({ strictInterfaces: [], reversePathDropsSinceOpen: 57 });
+      expect(done.kernel!['node-2']!.interfaces.eth1!.rpFilter.effective).toBe(2);
+      expect(done.remediation.some((l) => l.includes('its kernel reports strict'))).toBe(false);
+      expect(wanted.at(-1)).toEqual([]);
+      // The record with its kernel evidence survives a restart.
+      const m2 = new IncidentManager({ dir, clock, config: { ...DIAGNOSIS_DEFAULTS }, logger: silentLogger });
+      await m2.load();
+      expect(m2.list()[0]!.kernel).toEqual(done.kernel);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
