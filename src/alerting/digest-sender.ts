@@ -1,8 +1,4 @@
-import type { AlertingConfig } from '../config/sections/alerting.js';
-import type { Clock } from '../lib/clock.js';
 import type { Digest } from './digest.js';
-import { DigestMailer } from './digest-email.js';
-import { DigestWebhook } from './digest-webhook.js';
 
 /**
  * One channel a digest goes to: an email or webhook sink's settings, its own message. `send` delivers once: it
@@ -17,13 +13,4 @@ export interface DigestSender {
   readonly timeoutMs: number;
   send(d: Digest, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The senders of the sinks named in alerting.digest.sinks, in config order. */
-export function createDigestSenders(config: AlertingConfig, clock: Clock): DigestSender[] {
-  const names = new Set(config.digest?.sinks ?? []);
-  return [
-    ...config.webhooks.filter((s) => names.has(s.name)).map((s) => new DigestWebhook(s, clock)),
-    ...config.email.filter((s) => names.has(s.name)).map((s) => new DigestMailer(s)),
-  ];
 }
