@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,5 +60,13 @@ describe('alerting.digest config', () => {
     expect(c.digest).toEqual({ schedule: '0 0 9 * * 1-5', timezone: 'Europe/Berlin', skipWhenQuiet: false, sinks: ['chat'] });
     expect(parseConfig('alerting: {}\n', file).alerting.digest).toBeUndefined();
     expect('digest' in parseConfig('', file).alerting).toBe(false);
+  });
+
+  it('the commented example in config/example.yaml decodes once uncommented', () => {
+    const lines = readFileSync('config/example.yaml', 'utf8').split('\n');
+    const block = lines.slice(lines.indexOf('# alerting:')).filter((l) => l.startsWith('#')).map((l) => l.slice(2)).join('\n');
+    writeFileSync(join(tmp, 'hmac'), 'k\n');
+    const c = parseConfig(block.replace('/secrets/webhook-hmac', 'hmac'), file, { env: {} }).alerting;
+    expect(c.digest).toEqual({ schedule: '0 9 * * *', timezone: 'Europe/Berlin', skipWhenQuiet: true, sinks: ['ops'] });
   });
 });
