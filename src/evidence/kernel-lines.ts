@@ -42,6 +42,7 @@ export function kernelEvidenceLines(kernel: Readonly<Record<string, KernelNodeEv
     let verdict = '';
     if (e.strictInterfaces.length && (e.reversePathDropsSinceOpen ?? 0) > 0) verdict = ` Strict reverse-path filtering on ${e.strictInterfaces.join(', ')} is dropping packets: this confirms the diagnosis.`;
     else if (!e.strictInterfaces.length && e.reversePathDropsSinceOpen === 0) verdict = ' No strict interface and no reverse-path drop during the incident: rp_filter on this node is not (or no longer) dropping.';
+    else if (!e.strictInterfaces.length && e.lastRiseAt && e.readAt && e.lastRiseAt < e.readAt) verdict = ` No interface is in strict mode now, and the counter has not risen since ${time(e.lastRiseAt)}: the drops stopped.`;
     else if (!e.strictInterfaces.length) verdict = ' No interface is in strict mode now.';
     out.push(`${head}${stale}: rp_filter effective ${rp}; ${drops}.${verdict}`);
   }

@@ -28,7 +28,7 @@ describe.skipIf(labTools.missing)('vipwatch run on the lab cluster at the defaul
   let s: Scenario;
 
   beforeAll(async () => {
-    s = await Scenario.start({ lab: { iptables: pre.ok ? pre.iptables : undefined }, config: { intervalMs: 2000, timeoutMs: 2000, defaultDiagnosis: true } });
+    s = await Scenario.start({ lab: { iptables: pre.ok ? pre.iptables : undefined }, config: { intervalMs: 2000, timeoutMs: 2000, defaultDiagnosis: true }, agents: true });
   }, 120_000);
 
   afterAll(async () => {
@@ -51,6 +51,16 @@ describe.skipIf(labTools.missing)('vipwatch run on the lab cluster at the defaul
       expect(opened.incident).toMatchObject({ kind: 'asymmetric_routing', suspectedNodes: ['node-2'], status: 'open' });
       expect(opened.signatureOk).toBe(true);
 
+      // The node's own kernel, read by the agent inside node-2's namespace: strict, and counting the drops.
+      const confirmed = await s.waitFor(async () => (await s.incidents()).find((i) => i.id === opened.incident.id && (i.kernel?.['node-2']?.reversePathDropsSinceOpen ?? 0) > 0),
+        { timeoutMs: 30_000, what: 'kernel evidence of node-2 with reverse-path drops since the incident opened' });
+      const k = confirmed.kernel!['node-2']!;
+      expect(k).toMatchObject({ agent: 'ok', strictInterfaces: ['eth0', 'eth1'] });
+      expect(k.interfaces.eth1!.rpFilter).toMatchObject({ all: 1, interface: 1, effective: 1 });
+      expect(confirmed.evidence.find((l) => l.startsWith('Kernel of node-2'))).toMatch(/eth1 1 \(strict\).* \d+ reverse-path drops \(TcpExt IPReversePathFilter\) since the incident opened.*this confirms the diagnosis\./);
+      expect(confirmed.remediation[0]).toMatch(/^On node-2 \(its kernel reports strict rp_filter on eth0, eth1\): `sysctl -w net\.ipv4\.conf\.eth0\.rp_filter=2 net\.ipv4\.conf\.eth1\.rp_filter=2 net\.ipv4\.conf\.default\.rp_filter=2`/);
+      console.log(`kernel evidence while open: ${confirmed.evidence.find((l) => l.startsWith('Kernel of node-2'))}`);
+
       const fixMark = s.mark();
       await s.lab.setRpFilter('node-2', 2);
       fixAt = Date.now();
@@ -62,6 +72,14 @@ describe.skipIf(labTools.missing)('vipwatch run on the lab cluster at the defaul
       expect(inc.verification).toMatchObject({ allNodesServed: true, nodesNotServing: [] });
       expect(inc.verification!.pValue).toBeLessThanOrEqual(1e-4);
 
+      // After the fix: loose everywhere, and the counter stopped (its last rise before the fix took effect).
+      const after = inc.kernel!['node-2']!;
+      expect(after).toMatchObject({ agent: 'ok', strictInterfaces: [] });
+      expect(after.interfaces.eth1!.rpFilter.effective).toBe(2);
+      expect(after.reversePathDropsSinceOpen!).toBeGreaterThanOrEqual(k.reversePathDropsSinceOpen!);
+      expect(Date.parse(after.lastRiseAt!)).toBeLessThan(fixAt + 6_000);
+      expect(inc.evidence.find((l) => l.startsWith('Kernel of node-2'))).toMatch(/eth1 2 \(loose\).*No interface is in strict mode now, and the counter has not risen since .*: the drops stopped\.$/);
+      console.log(`kernel evidence at resolve: ${inc.evidence.find((l) => l.startsWith('Kernel of node-2'))}`);
       // What every message said: opened and resolved as asymmetric routing on node-2, nothing in between.
       expect(s.webhooks(mark).map((d) => `${d.event} ${d.incident.kind} ${d.incident.suspectedNodes.join(',')}`))
         .toEqual(['open asymmetric_routing node-2', 'resolved asymmetric_routing node-2']);

@@ -323,27 +323,21 @@ export class Lab {
   private async startBackend(node: NodeName): Promise<void> {
     const n = LAB.nodes[node];
     const child = this.spawnIn(this.nodeNs(node), this.nodeScript('backend', ['--node', n.name, '--pod', n.pod, '--port', String(LAB.vipPort)]));
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => fail(`no ready line within 15 s`), 15_000);
-      const fail = (why: string) => {
-        clearTimeout(timer);
-        reject(new LabError('LAB_BACKEND_NOT_READY', `backend on ${node}: ${why}${err ? `: ${err.trim()}` : ''}`));
-      };
-      child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-      child.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        if (out.includes('"ready":true')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      // 'close', not 'exit': by then stderr is fully read, so the reason makes it into the error.
-      child.once('close', (code) => fail(`exited with ${code}`));
-      child.once('error', (e) => fail(e.message));
-    });
+    await readyLine(child, `backend on ${node}`, '"ready":true');
   }
+
+  /**
+   * The node evidence agent (`vipwatch node-agent`, built code) inside every node namespace, listening on the node's
+   * InternalIP: it reads that namespace's own sysctls and counters, as a DaemonSet with hostNetwork reads the node's.
+   */
+  async startNodeAgents(port: number, bin: string): Promise<void> {
+    await Promise.all(NODES.map(async (node) => {
+      const child = this.spawnIn(this.nodeNs(node), [process.execPath, bin, 'node-agent', '--listen', `${LAB.nodes[node].lanIp}:${port}`], { env: { ...process.env, NODE_NAME: node } });
+      await readyLine(child, `node agent on ${node}`, 'node agent started');
+    }));
+    this.log(`node agents listening on port ${port} of every node`);
+  }
+
 
   /** Adds (`present`) or removes an iptables rule, checking with -C first so repeated calls change nothing. */
   private async ensureRule(ns: string, spec: (op: '-I' | '-D' | '-C') => string[], present: boolean): Promise<void> {
@@ -393,5 +387,29 @@ function stopChild(c: ChildProcess): Promise<void> {
       resolve();
     });
     c.kill('SIGTERM');
+  });
+}
+
+/** Resolves when the child prints `marker` on stdout; fails with its stderr when it exits first or takes 15 s. */
+function readyLine(child: ChildProcess, what: string, marker: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail('no ready line within 15 s'), 15_000);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new LabError('LAB_BACKEND_NOT_READY', `${what}: ${why}${err ? `: ${err.trim()}` : ''}`));
+    };
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes(marker)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    // 'close', not 'exit': by then stderr is fully read, so the reason makes it into the error.
+    child.once('close', (code) => fail(`exited with ${code}`));
+    child.once('error', (e) => fail(e.message));
   });
 }

@@ -10,7 +10,10 @@ import { parsePromText, type PromSample } from './prom-text.js';
 import { LabServices } from './services-client.js';
 import type { MailEvent, WebhookEvent } from './services-protocol.js';
 import { LAB_LISTEN, renderLabConfig, type LabConfigInput } from './vipwatch-config.js';
-import { VipwatchProcess } from './vipwatch-process.js';
+import { repoRoot, VipwatchProcess } from './vipwatch-process.js';
+
+/** The node agents' port on every node's InternalIP (the DaemonSet's default). */
+export const LAB_AGENT_PORT = 9465;
 
 export interface ScenarioOptions {
   /** Progress lines of the lab and the harness. */
@@ -19,6 +22,8 @@ export interface ScenarioOptions {
   lab?: Omit<LabOptions, 'log'>;
   /** Overrides of the generated vipwatch config. */
   config?: Pick<LabConfigInput, 'intervalMs' | 'timeoutMs' | 'logLevel' | 'diagnosis' | 'defaultDiagnosis'>;
+  /** Runs `vipwatch node-agent` in every node namespace and points vipwatch's agents.nodeUrlTemplate at them. */
+  agents?: boolean;
 }
 
 /** A webhook request as the receiver got it, with its body read as the incident record it is. */
@@ -73,6 +78,7 @@ export class Scenario {
   async begin(): Promise<void> {
     try {
       await this.lab.setup();
+      if (this.opts.agents) await this.lab.startNodeAgents(LAB_AGENT_PORT, join(repoRoot(), 'bin', 'vipwatch.js'));
       writeFileSync(join(this.dir, 'token'), `${this.token}\n`, { mode: 0o600 });
       writeFileSync(join(this.dir, 'webhook-secret'), this.webhookSecret, { mode: 0o600 });
       this._services = await LabServices.start(this.lab, { token: this.token, webhookSecret: this.webhookSecret });
@@ -114,6 +120,7 @@ export class Scenario {
       webhookUrl: svc.ready.webhookUrl,
       webhookSecretFile: join(this.dir, 'webhook-secret'),
       smtpPort: svc.ready.smtpPort,
+      ...(this.opts.agents ? { agentUrlTemplate: `http://{nodeIP}:${LAB_AGENT_PORT}` } : {}),
     }));
     const vw = VipwatchProcess.start(this.lab, this.configFile);
     this._vipwatch = vw;

@@ -37,6 +37,8 @@ export interface LabConfigInput {
   diagnosis?: Record<string, unknown>;
   /** Leave out LAB_DIAGNOSIS: every diagnosis setting at the default a user runs (README). */
   defaultDiagnosis?: boolean;
+  /** agents.nodeUrlTemplate: the node evidence agents (none when absent). */
+  agentUrlTemplate?: string;
 }
 
 /** The vipwatch config a user would write for the lab cluster: one HTTP target on the VIP, the cluster API, both alert channels. */
@@ -60,6 +62,7 @@ export function labConfig(o: LabConfigInput): Record<string, unknown> {
       tokenFile: o.tokenFile,
       metallbNamespace: METALLB_NAMESPACE,
     },
+    ...(o.agentUrlTemplate ? { agents: { nodeUrlTemplate: o.agentUrlTemplate } } : {}),
     diagnosis: o.defaultDiagnosis ? { ...o.diagnosis } : { ...LAB_DIAGNOSIS, ...o.diagnosis },
     alerting: {
       instance: 'vipwatch-lab',
