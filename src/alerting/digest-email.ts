@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type { EmailSinkConfig } from '../config/sections/alerting.js';
 import type { Digest } from './digest.js';
@@ -6,17 +5,10 @@ import { renderDigestMail } from './digest-render.js';
 import type { DigestSender } from './digest-sender.js';
 import { EmailSink } from './email.js';
 
-/** The part of EmailSink's SMTP transport a digest mail goes through (see SmtpTransport below). */
-interface SmtpTransport {
-  open(signal: AbortSignal): Promise<Socket>;
-  transact(socket: Socket, envelope: { from: string; to: string[] }, raw: Buffer, signal: AbortSignal): Promise<void>;
-}
-
 /**
  * Mails the digest through an email sink's SMTP settings. The SMTP dialogue (STARTTLS or implicit TLS, requireTLS,
  * auth, the abort that closes the socket, TLS error codes) is EmailSink's own, not a copy: the digest composes its
- * message and hands it to the sink's transport. EmailSink keeps that transport private today; `transport()` checks
- * it is there, so a change to EmailSink fails the digest tests rather than the first digest in production.
+ * message and hands it to the sink (EmailSink.sendRaw).
  */
 export class DigestMailer implements DigestSender {
   readonly type = 'email';
@@ -51,18 +43,10 @@ export class DigestMailer implements DigestSender {
     }).compile();
     const raw = await new Promise<Buffer>((res, rej) => composer.build((err, buf) => (err ? rej(err) : res(buf))));
     const envelope = composer.getEnvelope() as { from: string; to: string[] };
-    const smtp = this.transport();
-    const socket = await smtp.open(signal);
-    await smtp.transact(socket, { from: envelope.from, to: envelope.to }, raw, signal);
+    await this.sink.sendRaw({ from: envelope.from, to: envelope.to }, raw, signal);
   }
 
   close(): Promise<void> {
     return this.sink.close();
-  }
-
-  private transport(): SmtpTransport {
-    const t = this.sink as unknown as Partial<SmtpTransport>;
-    if (typeof t.open !== 'function' || typeof t.transact !== 'function') throw new Error('EmailSink no longer exposes its SMTP transport (open, transact) to the digest');
-    return t as SmtpTransport;
   }
 }

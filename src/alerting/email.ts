@@ -69,6 +69,12 @@ export class EmailSink implements Sink {
   }
 
   /** A connected socket: plain (STARTTLS follows) or already through the TLS handshake (secure). */
+  /** Sends an already composed message through this sink's SMTP settings (the daily digest's mail). */
+  async sendRaw(envelope: { from: string; to: string[] }, raw: Buffer, signal: AbortSignal): Promise<void> {
+    const socket = await this.open(signal);
+    await this.transact(socket, envelope, raw, signal);
+  }
+
   private open(signal: AbortSignal): Promise<Socket> {
     const { host, port, secure } = this.config.smtp;
     return new Promise((resolve, reject) => {

@@ -38,6 +38,8 @@ const CASES: Record<string, string[]> = {
   'missing-ca-file': [`7:15: targets[0].tls.caFile: cannot read ${resolve(DIR, 'no-such-ca.pem')}: ENOENT`],
   'header-and-json-field': ['8:25: targets[0].http.backendJsonField: set either backendHeader or backendJsonField, not both'],
   'bad-log-level': ['2:10: log.level: must be one of debug, info, warn, error, got "verbose"'],
+  'agents-without-kubernetes': ['4:20: agents.nodeUrlTemplate: {nodeIP} needs the Kubernetes API (the kubernetes section) to find each Node\'s InternalIP'],
+  'agents-bad-template': ['3:20: agents.nodeUrlTemplate: an http:// or https:// URL containing {nodeIP} or {nodeName}, e.g. http://{nodeIP}:9465'],
   'bad-target-name': ['2:11: targets[0].name: must be 1-128 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit'],
   'bad-header-value': [
     '8:21: targets[0].http.headers.X-Injected: contains U+000D (CR) at character 2: a header value may hold only tab, space, visible ASCII and U+0080-U+00FF',
