@@ -1,8 +1,7 @@
 /**
  * /api/v1/series?target=NAME: one target's story for the status page's charts: the failure series of the last hour
- * (one-minute buckets) and day (ten-minute buckets), a close-up of the last 15 minutes (15-second buckets, from the
- * attempts held), the announcing node's changes over the day, successes and
- * failures per node, and the failure reasons of the last hour. Fetched per target, when its chart is shown.
+ * (one-minute buckets) and day (ten-minute buckets), the announcing node's changes over the day, successes and failures
+ * per node over the attempts held, and the failure reasons of the last hour among them. Fetched per target, when its chart is shown.
  */
 import { ERR } from '../lib/error-codes.js';
 import { SERIES_RESOLUTIONS, type SeriesRange } from '../history/series.js';
@@ -11,8 +10,6 @@ import { json, type Reply } from './http-server.js';
 import type { TargetsApiSource } from './targets-api.js';
 
 const REASONS_WINDOW_MS = 3_600_000;
-/** The close-up: the last 15 minutes in 15-second buckets, counted from the attempts the history still holds. */
-const RECENT = { ms: 15 * 60_000, bucketMs: 15_000 };
 
 function range(h: TargetHistory, r: SeriesRange, now: number) {
   const points = h.series.points(r, now);
@@ -23,24 +20,6 @@ function range(h: TargetHistory, r: SeriesRange, now: number) {
     failures: points.map((p) => p.failures),
     timeouts: points.map((p) => p.timeouts),
   };
-}
-
-/** The last 15 minutes from the held attempts (older ones may be gone from the ring: those buckets read 0 attempts). */
-function recentRange(h: TargetHistory, now: number) {
-  const buckets = RECENT.ms / RECENT.bucketMs;
-  const from = (Math.floor(now / RECENT.bucketMs) - buckets + 1) * RECENT.bucketMs;
-  const attempts = new Array<number>(buckets).fill(0);
-  const failures = new Array<number>(buckets).fill(0);
-  const timeouts = new Array<number>(buckets).fill(0);
-  for (const a of h.since(now - from, now)) {
-    if (!a.ok && a.reason === 'probe_error') continue; // vipwatch's own fault, as in the series
-    const i = Math.floor((a.startedAt - from) / RECENT.bucketMs);
-    if (i < 0 || i >= buckets) continue;
-    attempts[i]!++;
-    if (!a.ok) failures[i]!++;
-    if (a.reason === 'connect_timeout') timeouts[i]!++;
-  }
-  return { bucketMs: RECENT.bucketMs, from, attempts, failures, timeouts };
 }
 
 /** Failure reasons among the held attempts of the last hour: count and newest start per reason. */
@@ -66,7 +45,7 @@ export function seriesReply(src: TargetsApiSource, url: URL): Reply {
   const body = {
     target: name,
     now,
-    ranges: { '15m': recentRange(h, now), '1h': range(h, '1h', now), '24h': range(h, '24h', now) },
+    ranges: { '1h': range(h, '1h', now), '24h': range(h, '24h', now) },
     announcers: h.announcers.list(now),
     nodes: h.nodeCounts(view?.endpointsPerNode),
     reasons: reasons(h, now),

@@ -31,8 +31,10 @@ function failureChart(range, spans, changes) {
       s += '<rect class="fail" x="' + (i * bw).toFixed(2) + '" y="' + (CH - 3 - h).toFixed(2) + '" width="' + Math.max(0.5, bw - 0.6).toFixed(2) + '" height="' + h.toFixed(2) + '" fill="#d64545">' + tip + '</rect>';
     }
   }
-  for (const c of changes.slice(1)) {
-    if (c.at < start) continue;
+  // A change from "none known" (the cluster view arriving) is not a failover: no line for it.
+  for (let i = 1; i < changes.length; i++) {
+    const c = changes[i];
+    if (c.at < start || changes[i - 1].node === null) continue;
     s += '<line class="change" x1="' + x(c.at).toFixed(2) + '" x2="' + x(c.at).toFixed(2) + '" y1="0" y2="' + CH + '" stroke="#3b6fd6" stroke-dasharray="4 3" vector-effect="non-scaling-stroke"/>';
   }
   return s + '</svg>';
@@ -61,7 +63,8 @@ function axis(range) {
 }
 /** The announcer's changes as text: "node-1 since 10:41 → node-3 since 10:42 (2 min ago)". */
 function announcerLegend(changes) {
-  if (!changes.length) return '<div class="legend muted">No announcer known (no cluster view).</div>';
-  return '<div class="legend announcers">' + changes.map((c) => '<span class="change-item"><i style="background:' + nodeColour(c.node) + '"></i><b>' + esc(c.node ?? 'none known') + '</b> since ' + when(c.at) + '</span>').join(' → ') + '</div>';
+  if (!changes.some((c) => c.node !== null)) return '<div class="legend muted">No announcer known (no cluster view).</div>';
+  const first = changes.findIndex((c) => c.node !== null);
+  return '<div class="legend announcers">' + changes.slice(first).map((c) => '<span class="change-item"><i style="background:' + nodeColour(c.node) + '"></i><b>' + esc(c.node ?? 'none known') + '</b> since ' + when(c.at) + '</span>').join(' → ') + '</div>';
 }
 `;

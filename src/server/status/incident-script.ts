@@ -33,9 +33,11 @@ function kernelTable(kernel) {
       return '<tr data-node="' + esc(n) + '"><td>' + esc(n) + '</td><td>' + agent + '</td><td>' + strict + '</td><td class="num">' + drops + '</td></tr>';
     }).join('') + '</tbody></table>';
 }
+/** Escaped text with its backquoted parts (commands, sysctl names) as code. */
+const prose = (s) => esc(s).replace(/\x60([^\x60]+)\x60/g, '<code>$1</code>');
 function listOf(title, items, cls) {
   if (!items || !items.length) return '';
-  return '<h4>' + esc(title) + '</h4><ul class="' + cls + '">' + items.map((e) => '<li>' + esc(e) + '</li>').join('') + '</ul>';
+  return '<h4>' + esc(title) + '</h4><ul class="' + cls + '">' + items.map((e) => '<li>' + prose(e) + '</li>').join('') + '</ul>';
 }
 function openIncidentCard(i) {
   return '<div class="card incident ' + esc(i.severity) + '" data-incident="' + esc(i.id) + '">' + incidentTitle(i) +

@@ -19,7 +19,7 @@ h4 { font-size: 12px; margin: 10px 0 4px; color: var(--muted); text-transform: u
 .banner.auth { background: #fef2f2; border-color: #fca5a5; }
 .banner h2 { margin: 0 0 4px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; white-space: nowrap; }
-.healthy, .resolved { background: var(--ok); } .degraded, .warning { background: var(--warn); } .down, .critical, .open { background: var(--bad); } .unknown { background: var(--muted); }
+.badge.healthy, .badge.resolved { background: var(--ok); } .badge.degraded, .badge.warning { background: var(--warn); } .badge.down, .badge.critical { background: var(--bad); } .badge.unknown { background: var(--muted); }
 .row { display: flex; flex-wrap: wrap; gap: 4px 14px; align-items: baseline; }
 .row > * { min-width: 0; overflow-wrap: anywhere; }
 code, pre { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; border-radius: 4px; }

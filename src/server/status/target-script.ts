@@ -4,7 +4,7 @@
  * announcer changes on one time axis, the announcer lane, successes and failures per node, the failure reasons.
  */
 export const TARGET_JS = String.raw`
-const RANGES = { '15m': 'last 15 min', '1h': 'last hour', '24h': 'last 24 h' };
+const RANGES = { '1h': 'last hour', '24h': 'last 24 h' };
 function nodeBars(nodes, announcer, suspects) {
   const rows = Object.entries(nodes || {});
   if (!rows.length) return '<div class="muted">No per-node counts: no cluster view, or responses do not name their backend.</div>';
@@ -34,7 +34,7 @@ function story(t, st, incidents) {
     failureChart(r, spans, s.announcers) + announcerLane(r, s.announcers, s.now) + axis(r) +
     '<div class="legend"><i style="background:#d64545"></i>failed share <i style="background:#1f9d55"></i>attempts seen <i style="background:rgba(214,69,69,.35)"></i>incident <i style="background:#3b6fd6"></i>announcer change (lane: node announcing)</div>' +
     '<h4>Announcing node</h4>' + announcerLegend(s.announcers);
-  const side = '<h4>Per node (attempts held)</h4>' + nodeBars(s.nodes, t.announcer, suspects) + '<h4>Failure reasons, last hour</h4>' + reasonsList(s.reasons);
+  const side = '<h4>Per node (attempts held)</h4>' + nodeBars(s.nodes, t.announcer, suspects) + '<h4>Failure reasons (attempts held, last hour)</h4>' + reasonsList(s.reasons);
   return '<div class="story"><div class="chart-col">' + chart + '</div><div class="side-col">' + side + '</div></div>';
 }
 function targetCard(t, st, incidents) {
