@@ -26,9 +26,8 @@ const B_SYN = 2;
 const B_STALLED = 4;
 const B_BURST = 8;
 
-/** Keys every attempt has. */
-const REQUIRED = (1 << 8) - 1;
-const R = { ok: 1, timings: 2, synRetransmit: 4, seq: 8, target: 16, startedAt: 32, stalled: 64, burst: 128 } as const;
+/** Keys every attempt has: ok, timings, synRetransmit, seq, target, startedAt, stalled, burst. */
+const REQUIRED_KEYS = 8;
 
 export interface Shape {
   readonly presence: number;
@@ -52,139 +51,124 @@ const optNumber = (v: unknown) => v === undefined || typeof v === 'number';
 
 /**
  * The presence bits of an attempt whose every field the compact form holds exactly (a plain object with only known
- * keys of the declared types; the cluster context is checked when it is interned), or -1.
+ * keys of the declared types; the cluster context is checked when it is interned), or -1. Read key by key rather
+ * than by enumerating and switching on names: this runs for every attempt recorded.
  */
 export function presenceOf(a: Attempt): number {
   if (!isPlain(a)) return -1;
-  let p = 0;
-  let required = 0;
-  for (const k in a) {
-    const v = (a as unknown as Record<string, unknown>)[k];
-    switch (k) {
-      case 'ok':
-      case 'synRetransmit':
-      case 'stalled':
-      case 'burst':
-        if (typeof v !== 'boolean') return -1;
-        required |= R[k];
-        break;
-      case 'seq':
-      case 'startedAt':
-        if (typeof v !== 'number') return -1;
-        required |= R[k];
-        break;
-      case 'target':
-        if (typeof v !== 'string') return -1;
-        required |= R.target;
-        break;
-      case 'timings': {
-        const t = timingsPresence(v);
-        if (t < 0) return -1;
-        p |= t;
-        required |= R.timings;
-        break;
-      }
-      case 'reason':
-        if (!optString(v)) return -1;
-        p |= P_REASON;
-        break;
-      case 'detail':
-        if (!optString(v)) return -1;
-        p |= P_DETAIL;
-        break;
-      case 'errorCode':
-        if (!optString(v)) return -1;
-        p |= P_ERROR_CODE;
-        break;
-      case 'remoteAddress':
-        if (!optString(v)) return -1;
-        p |= P_REMOTE;
-        break;
-      case 'backend':
-        if (!optString(v)) return -1;
-        p |= P_BACKEND;
-        break;
-      case 'backendNode':
-        if (!optString(v)) return -1;
-        p |= P_BACKEND_NODE;
-        break;
-      case 'sourcePort':
-        if (!optNumber(v)) return -1;
-        p |= P_SOURCE_PORT;
-        break;
-      case 'httpStatus':
-        if (!optNumber(v)) return -1;
-        p |= P_HTTP_STATUS;
-        break;
-      case 'certNotAfter':
-        if (!optNumber(v)) return -1;
-        p |= P_CERT;
-        break;
-      case 'cluster':
-        if (v !== undefined && !isPlain(v)) return -1;
-        p |= P_CLUSTER;
-        break;
-      default:
-        return -1;
-    }
+  const o = a as unknown as Record<string, unknown>;
+  if (typeof o.ok !== 'boolean' || typeof o.synRetransmit !== 'boolean' || typeof o.stalled !== 'boolean' || typeof o.burst !== 'boolean') return -1;
+  if (typeof o.seq !== 'number' || typeof o.startedAt !== 'number' || typeof o.target !== 'string') return -1;
+  let p = timingsPresence(o.timings);
+  if (p < 0) return -1;
+  let n = REQUIRED_KEYS;
+  if ('reason' in o) {
+    if (!optString(o.reason)) return -1;
+    p |= P_REASON;
+    n++;
   }
-  return required === REQUIRED ? p : -1;
+  if ('detail' in o) {
+    if (!optString(o.detail)) return -1;
+    p |= P_DETAIL;
+    n++;
+  }
+  if ('errorCode' in o) {
+    if (!optString(o.errorCode)) return -1;
+    p |= P_ERROR_CODE;
+    n++;
+  }
+  if ('sourcePort' in o) {
+    if (!optNumber(o.sourcePort)) return -1;
+    p |= P_SOURCE_PORT;
+    n++;
+  }
+  if ('remoteAddress' in o) {
+    if (!optString(o.remoteAddress)) return -1;
+    p |= P_REMOTE;
+    n++;
+  }
+  if ('httpStatus' in o) {
+    if (!optNumber(o.httpStatus)) return -1;
+    p |= P_HTTP_STATUS;
+    n++;
+  }
+  if ('backend' in o) {
+    if (!optString(o.backend)) return -1;
+    p |= P_BACKEND;
+    n++;
+  }
+  if ('certNotAfter' in o) {
+    if (!optNumber(o.certNotAfter)) return -1;
+    p |= P_CERT;
+    n++;
+  }
+  if ('cluster' in o) {
+    if (o.cluster !== undefined && !isPlain(o.cluster)) return -1;
+    p |= P_CLUSTER;
+    n++;
+  }
+  if ('backendNode' in o) {
+    if (!optString(o.backendNode)) return -1;
+    p |= P_BACKEND_NODE;
+    n++;
+  }
+  // Any other key: an attempt of another shape.
+  return keyCount(o) === n ? p : -1;
 }
 
 function timingsPresence(t: unknown): number {
-  if (!isPlain(t)) return -1;
+  if (!isPlain(t) || typeof t.totalMs !== 'number') return -1;
   let p = 0;
-  let total = false;
-  for (const k in t) {
-    const v = t[k];
-    switch (k) {
-      case 'totalMs':
-        if (typeof v !== 'number') return -1;
-        total = true;
-        break;
-      case 'connectMs':
-        if (!optNumber(v)) return -1;
-        p |= P_CONNECT;
-        break;
-      case 'tlsMs':
-        if (!optNumber(v)) return -1;
-        p |= P_TLS;
-        break;
-      case 'firstByteMs':
-        if (!optNumber(v)) return -1;
-        p |= P_FIRST_BYTE;
-        break;
-      default:
-        return -1;
-    }
+  let n = 1;
+  if ('connectMs' in t) {
+    if (!optNumber(t.connectMs)) return -1;
+    p |= P_CONNECT;
+    n++;
   }
-  return total ? p : -1;
+  if ('tlsMs' in t) {
+    if (!optNumber(t.tlsMs)) return -1;
+    p |= P_TLS;
+    n++;
+  }
+  if ('firstByteMs' in t) {
+    if (!optNumber(t.firstByteMs)) return -1;
+    p |= P_FIRST_BYTE;
+    n++;
+  }
+  return keyCount(t) === n ? p : -1;
 }
 
-function boolsOf(a: Attempt): number {
+function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+/** ok, synRetransmit, stalled and burst as bits. */
+export function boolsOf(a: Attempt): number {
   return (a.ok ? B_OK : 0) | (a.synRetransmit ? B_SYN : 0) | (a.stalled ? B_STALLED : 0) | (a.burst ? B_BURST : 0);
 }
 
-/** True when `a` (with presence `p`, cluster entry `cluster`) has shape `s`. */
-export function sameShape(s: Shape | undefined, a: Attempt, p: number, cluster: number): boolean {
+/** True when `a` (with presence `p`, bools `b`, cluster entry `cluster`) has shape `s`. */
+export function sameShape(s: Shape | undefined, a: Attempt, p: number, b: number, cluster: number): boolean {
   return (
-    s !== undefined && s.presence === p && s.cluster === cluster && s.bools === boolsOf(a) && s.target === a.target && s.reason === a.reason &&
+    s !== undefined && s.presence === p && s.bools === b && s.cluster === cluster && s.target === a.target && s.reason === a.reason &&
     s.detail === a.detail && s.errorCode === a.errorCode && s.remoteAddress === a.remoteAddress && s.backend === a.backend &&
     s.backendNode === a.backendNode && Object.is(s.httpStatus, a.httpStatus) && Object.is(s.certNotAfter, a.certNotAfter)
   );
 }
 
 /** The interning key of an attempt's shape (presenceOf accepted it). */
-export function shapeKey(a: Attempt, p: number, cluster: number): string {
+export function shapeKey(a: Attempt, p: number, b: number, cluster: number): string {
   return (
-    `${p}|${cluster}|${boolsOf(a)}|${keyPart(a.target)}${keyPart(a.reason)}${keyPart(a.detail)}${keyPart(a.errorCode)}` +
+    `${p}|${cluster}|${b}|${keyPart(a.target)}${keyPart(a.reason)}${keyPart(a.detail)}${keyPart(a.errorCode)}` +
     `${keyPart(a.remoteAddress)}${keyPart(a.backend)}${keyPart(a.backendNode)}${keyPart(a.httpStatus)}${keyPart(a.certNotAfter)}`
   );
 }
 
-export function makeShape(a: Attempt, p: number, cluster: number): Shape {
+export function makeShape(a: Attempt, p: number, b: number, cluster: number): Shape {
   return {
-    presence: p, bools: boolsOf(a), cluster, target: a.target, reason: a.reason, detail: a.detail, errorCode: a.errorCode,
+    presence: p, bools: b, cluster, target: a.target, reason: a.reason, detail: a.detail, errorCode: a.errorCode,
     remoteAddress: a.remoteAddress, httpStatus: a.httpStatus, backend: a.backend, certNotAfter: a.certNotAfter, backendNode: a.backendNode,
   };
 }

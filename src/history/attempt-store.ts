@@ -9,7 +9,7 @@
  */
 import type { Attempt, AttemptClusterContext } from './attempt.js';
 import {
-  isBurst, isOk, isStalled, isSyn, makeShape, presenceOf, sameShape, shapeKey, type Shape,
+  boolsOf, isBurst, isOk, isStalled, isSyn, makeShape, presenceOf, sameShape, shapeKey, type Shape,
   P_BACKEND, P_BACKEND_NODE, P_CERT, P_CLUSTER, P_CONNECT, P_DETAIL, P_ERROR_CODE, P_FIRST_BYTE, P_HTTP_STATUS, P_REASON, P_REMOTE, P_SOURCE_PORT, P_TLS,
 } from './attempt-shape.js';
 import { C_AGE, clusterKey, clusterMatches, makeClusterEntry, materialiseCluster, type ClusterEntry } from './cluster-entry.js';
@@ -57,7 +57,9 @@ export class AttemptStore {
   private count = 0;
   private newestSeq = 0;
   private oldest = 0;
-  private lastShape = -1;
+  /** Shapes recorded lately (an http target's backends take turns): checked before a shape's key is built. */
+  private readonly recentShapes = [-1, -1, -1, -1];
+  private nextRecent = 0;
   private lastCluster = -1;
 
   constructor(readonly capacity: number) {
@@ -187,17 +189,23 @@ export class AttemptStore {
       (this.verbatim ??= new Map()).set(slot, a);
       return VERBATIM;
     }
-    let shape: number;
-    if (sameShape(this.shapes.peek(this.lastShape), a, p, cluster)) {
-      shape = this.lastShape;
-      this.shapes.ref(shape);
-    } else {
-      shape = this.shapes.intern(shapeKey(a, p, cluster), () => {
+    const b = boolsOf(a);
+    let shape = -1;
+    for (const id of this.recentShapes) {
+      if (sameShape(this.shapes.peek(id), a, p, b, cluster)) {
+        shape = id;
+        this.shapes.ref(id);
+        break;
+      }
+    }
+    if (shape < 0) {
+      shape = this.shapes.intern(shapeKey(a, p, b, cluster), () => {
         // A new shape holds one reference to its cluster entry (a new entry was made with it).
         if (cluster >= 0 && !newCluster) this.clusters.ref(cluster);
-        return makeShape(a, p, cluster);
+        return makeShape(a, p, b, cluster);
       });
-      this.lastShape = shape;
+      this.recentShapes[this.nextRecent] = shape;
+      this.nextRecent = (this.nextRecent + 1) % this.recentShapes.length;
     }
     this.shapeIds[slot] = shape;
     this.startedAt[slot] = a.startedAt;

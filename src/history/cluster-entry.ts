@@ -32,36 +32,14 @@ const optString = (v: unknown) => v === undefined || typeof v === 'string';
 /** True when `c` reads back exactly as `e` (apart from metadataAgeMs, which only has to be a number or undefined). */
 export function clusterMatches(e: ClusterEntry | undefined, c: AttemptClusterContext): boolean {
   if (!e || !isPlain(c)) return false;
+  const p = e.presence;
+  if (c.stale !== e.stale || c.viewVersion !== e.viewVersion || c.announcerNode !== e.announcerNode || c.announcerSource !== e.announcerSource) return false;
+  if (c.externalTrafficPolicy !== e.externalTrafficPolicy || (c.metadataAgeMs !== undefined && typeof c.metadataAgeMs !== 'number')) return false;
+  if ('announcerNode' in c !== ((p & C_NODE) !== 0) || 'announcerSource' in c !== ((p & C_SOURCE) !== 0)) return false;
+  if ('externalTrafficPolicy' in c !== ((p & C_POLICY) !== 0) || 'metadataAgeMs' in c !== ((p & C_AGE) !== 0)) return false;
+  if (!sameCounts(e, c.endpointsPerNode)) return false;
   let n = 0;
-  for (const k in c) {
-    n++;
-    const v = (c as unknown as Record<string, unknown>)[k];
-    switch (k) {
-      case 'announcerNode':
-        if (!(e.presence & C_NODE) || v !== e.announcerNode) return false;
-        break;
-      case 'announcerSource':
-        if (!(e.presence & C_SOURCE) || v !== e.announcerSource) return false;
-        break;
-      case 'externalTrafficPolicy':
-        if (!(e.presence & C_POLICY) || v !== e.externalTrafficPolicy) return false;
-        break;
-      case 'metadataAgeMs':
-        if (!(e.presence & C_AGE) || (v !== undefined && typeof v !== 'number')) return false;
-        break;
-      case 'stale':
-        if (v !== e.stale) return false;
-        break;
-      case 'viewVersion':
-        if (v !== e.viewVersion) return false;
-        break;
-      case 'endpointsPerNode':
-        if (!sameCounts(e, v)) return false;
-        break;
-      default:
-        return false;
-    }
-  }
+  for (const _ in c) n++;
   return n === e.keyCount;
 }
 
