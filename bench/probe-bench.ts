@@ -85,14 +85,16 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
   measuring = false;
   lag.disable();
   const rss = process.memoryUsage().rss;
-  // Steady state: fill every target's attempt ring to capacity with copies of its real attempts, then measure.
+  // Steady state: fill every target's attempt ring to capacity with copies of its real attempts, then measure. Each
+  // copy is recorded under the history's next seq, as the scheduler records every attempt (the ring derives seq from
+  // position and keeps only a seq that breaks the run aside).
   let steadyRss: number | undefined;
   if (fillRings) {
     for (const t of app.scheduler.targets()) {
       const h = app.scheduler.history(t.name)!;
       const last = h.last();
       if (!last) continue;
-      for (let i = h.recent().length; i < h.capacity; i++) h.record(structuredClone(last));
+      for (let i = h.recent().length; i < h.capacity; i++) h.record({ ...structuredClone(last), seq: h.nextSeq() });
     }
     (globalThis as { gc?: () => void }).gc?.();
     steadyRss = process.memoryUsage().rss;
