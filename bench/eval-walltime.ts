@@ -39,8 +39,8 @@ export interface WallTimeRow {
   runs: number;
   /** Onset -> incident open (while the fault first held); named: asymmetric_routing on node-2 alone. */
   alert: { medianS: number | null; p99S: number | null; alerted: number; namedNode2: number };
-  /** Last fix -> incident resolved. */
-  resolve: { medianS: number | null; p99S: number | null; resolved: number };
+  /** Last fix -> incident resolved; openAtFix: share of runs with an incident open then, resolved: share of those. */
+  resolve: { medianS: number | null; p99S: number | null; openAtFix: number; resolved: number };
   /** The diagnosis alone: onset -> first asymmetric_routing on node-2, last fix -> first healthy verdict. */
   diagnosis: { verdictMedianS: number | null; verdictP99S: number | null; healthyMedianS: number | null; healthyP99S: number | null };
   /** Wrong kinds (anything but asymmetric_routing, insufficient_data, healthy): totals over the runs. */
@@ -148,6 +148,7 @@ function row(s: WallScenario, t: Timing, figs: RunFigures[], sums: RunCounts): W
   const vals = (f: (x: RunFigures) => number | null) => figs.map(f).filter((x): x is number => x !== null);
   const alerts = vals((f) => f.alertS);
   const resolves = vals((f) => f.resolveS);
+  const openAtFix = figs.filter((f) => f.openAtLastFix).length;
   const verdicts = vals((f) => f.verdictS);
   const healthy = vals((f) => f.healthyS);
   const inc = figs.map((f) => f.incidents);
@@ -157,7 +158,7 @@ function row(s: WallScenario, t: Timing, figs: RunFigures[], sums: RunCounts): W
   return {
     scenario: s.name, intervalMs: t.intervalMs, timeoutMs: t.timeoutMs, runs: n,
     alert: { medianS: q(alerts, 0.5), p99S: q(alerts, 0.99), alerted: alerts.length / n, namedNode2: figs.filter((f) => f.namedNode2).length / n },
-    resolve: { medianS: q(resolves, 0.5), p99S: q(resolves, 0.99), resolved: resolves.length / n },
+    resolve: { medianS: q(resolves, 0.5), p99S: q(resolves, 0.99), openAtFix: openAtFix / n, resolved: openAtFix ? resolves.length / openAtFix : 0 },
     diagnosis: { verdictMedianS: q(verdicts, 0.5), verdictP99S: q(verdicts, 0.99), healthyMedianS: q(healthy, 0.5), healthyP99S: q(healthy, 0.99) },
     wrongKind: { whileFaulty: total(figs.map((f) => f.wrongWhileFaulty)), afterFix: total(figs.map((f) => f.wrongAfterFix)), beforeOnset: total(figs.map((f) => f.wrongBeforeOnset)) },
     opensBeforeOnset: figs.reduce((a, f) => a + f.opensBeforeOnset, 0),

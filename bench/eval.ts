@@ -1,13 +1,19 @@
 /**
  * `npm run eval`: feeds seeded simulated attempt streams to the real `diagnose` and prints JSON: a confusion matrix,
  * detection latency in attempts next to the statistical floor, and the false asymmetric_routing count over 10,000
- * healthy / random-loss windows. Usage: node dist/bench/eval.js [seed] [--quick]
+ * healthy / random-loss windows, the transition scenarios attempt by attempt, and `wallTime`: seconds to the alert and
+ * to the resolve through the whole decision chain in virtual time (eval-walltime.ts, in worker threads), and the other
+ * causes of "works sometimes" (eval-causes.ts: eTP Local without a local endpoint, failures in blocks) as families of
+ * the matrix plus `flapping`: the verdict attempt by attempt while failures come and go in blocks.
+ * Usage: node dist/bench/eval.js [seed] [--quick] [--walltime-runs=N]
  */
 import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../src/config/sections/diagnosis.js';
 import type { TargetConfig } from '../src/config/targets.js';
 import { diagnose } from '../src/diagnosis/diagnose.js';
 import type { Diagnosis, Verdict } from '../src/diagnosis/types.js';
 import { DEFAULT_SCENARIO, rng, simulate, type Rng, type Scenario, type SimEvent } from './eval-sim.js';
+import { causeFamilies, flapping } from './eval-causes.js';
+import { wallTime } from './eval-walltime.js';
 
 interface Family {
   name: string;
@@ -58,6 +64,8 @@ function families(quick: boolean): Family[] {
       scenario: (r) => ({ fault: { kind: 'loss', rate: lo + r() * (hi - lo) }, identity: r() < 0.5 }),
     })),
     { name: 'healthy, stalls, failover, moves', truth: 'healthy', runs: n(500), scenario: (r) => ({ stallRate: 0.05, identity: r() < 0.5, events: randomEvents(r, 100) }) },
+    // Appended, so the families above keep their seeds (eval-causes.ts).
+    ...causeFamilies(n),
   ];
 }
 
@@ -123,6 +131,8 @@ function floor(share: number, pValue: number) {
 function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
   const r = rng(seed);
   let asym = 0;
+  // Kinds that must never show in these windows either (issue 15): windows with any such verdict.
+  const otherKinds: Record<string, number> = { etp_local_no_endpoint: 0, intermittent_blocks: 0 };
   const verdicts: Record<string, number> = {};
   const byLoss: Record<string, { windows: number; asymmetric: number; packetLossFinal: number }> = {};
   for (let w = 0; w < windows; w++) {
@@ -134,13 +144,16 @@ function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
     };
     const attempts = simulate(s, rng(Math.floor(r() * 2 ** 31)));
     let hit = false;
+    const seen = new Set<string>();
     let last: Diagnosis | undefined;
     for (let i = cfg.minAttempts - 1; i < attempts.length; i++) {
       const d = diagnose({ target, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
       last = d;
       if (d.verdict === 'asymmetric_routing') hit = true;
+      seen.add(d.verdict);
     }
     if (hit) asym++;
+    for (const k of Object.keys(otherKinds)) if (seen.has(k)) otherKinds[k]!++;
     verdicts[last!.verdict] = (verdicts[last!.verdict] ?? 0) + 1;
     const bucket = loss === 0 ? '0' : loss < 0.01 ? '0-1%' : loss < 0.02 ? '1-2%' : loss < 0.05 ? '2-5%' : '5-10%';
     const b = (byLoss[bucket] ??= { windows: 0, asymmetric: 0, packetLossFinal: 0 });
@@ -148,7 +161,10 @@ function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
     if (hit) b.asymmetric++;
     if (last!.verdict === 'packet_loss') b.packetLossFinal++;
   }
-  return { windows, evaluatedEveryAttempt: true, attemptsPerWindow: 150, asymmetricRoutingWindows: asym, finalVerdicts: verdicts, byLossRate: byLoss };
+  return {
+    windows, evaluatedEveryAttempt: true, attemptsPerWindow: 150, asymmetricRoutingWindows: asym, finalVerdicts: verdicts, byLossRate: byLoss,
+    windowsWithVerdict: otherKinds,
+  };
 }
 
 interface TransitionFamily {
@@ -249,12 +265,16 @@ function sec(attempts: number | null, intervalMs: number): number | null {
   return attempts === null ? null : (attempts * intervalMs) / 1000;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const seed = Number(args.find((a) => /^\d+$/.test(a)) ?? 1);
   const cfg = DIAGNOSIS_DEFAULTS;
   const t0 = performance.now();
+  // Started first: the wall-time runs go to worker threads and run while this thread judges the attempt streams.
+  const wallRuns = args.find((a) => a.startsWith('--walltime-runs='))?.split('=')[1];
+  const wall = wallTime({ quick, seed, config: cfg, ...(wallRuns ? { runs: Math.max(1, Number(wallRuns) || 1) } : {}) });
+  wall.catch(() => {});
   const matrix: Record<string, Record<string, number>> = {};
   const detection: Record<string, unknown>[] = [];
   let seedN = seed * 1_000_003;
@@ -287,11 +307,15 @@ function main(): void {
   }
   const fa = falseAlarms(quick ? 1000 : 10_000, seed + 7, cfg);
   const tr = transitions(quick, cfg, seed);
+  const fl = flapping(quick, cfg, seed, target);
   const out = {
     seed, quick, config: { pValue: cfg.pValue, minAttempts: cfg.minAttempts, window: cfg.windowMs, timeoutMs: target.timeoutMs },
-    confusionMatrix: matrix, detection, falseAlarms: fa, transitions: tr, seconds: Math.round((performance.now() - t0) / 100) / 10,
+    confusionMatrix: matrix, detection, falseAlarms: fa, transitions: tr, flapping: fl, wallTime: await wall, seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }
 
-main();
+main().catch((err: unknown) => {
+  process.stderr.write(`eval failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

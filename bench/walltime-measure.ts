@@ -30,7 +30,9 @@ export interface RunFigures {
   alertS: number | null;
   /** The opening named asymmetric_routing on node-2 alone. */
   namedNode2: boolean;
-  /** Last fix -> resolved, seconds; null when it did not resolve by the end of the run. */
+  /** An incident was open when the fault was fixed for the last time (a short last episode may not have opened one). */
+  openAtLastFix: boolean;
+  /** Last fix -> resolved, seconds; null when none was open then or it did not resolve by the end of the run. */
   resolveS: number | null;
   /** Onset -> first asymmetric_routing verdict naming node-2 alone (the diagnosis, before any hold), seconds. */
   verdictS: number | null;
@@ -65,7 +67,9 @@ export function measure(trace: RunTrace, onset: number, toggles: readonly number
   };
   const ev = trace.events;
   const open = ev.find((e) => e.type === 'open' && e.at >= onset && e.at < firstFix);
-  const resolved = ev.find((e) => e.type === 'resolved' && e.at >= lastFix);
+  const lastBeforeFix = ev.filter((e) => e.at < lastFix && (e.type === 'open' || e.type === 'resolved')).pop();
+  const openAtLastFix = lastBeforeFix?.type === 'open';
+  const resolved = openAtLastFix ? ev.find((e) => e.type === 'resolved' && e.at >= lastFix) : undefined;
   const verdict = trace.verdicts.find((v) => v.at >= onset && v.at < firstFix && v.verdict === 'asymmetric_routing' && onlyNode2(v.suspectedNodes));
   const healthy = trace.verdicts.find((v) => v.at >= lastFix && v.verdict === 'healthy');
   const wrongWhileFaulty = noWrongKind();
@@ -91,6 +95,7 @@ export function measure(trace: RunTrace, onset: number, toggles: readonly number
   return {
     alertS: open ? (open.at - onset) / 1000 : null,
     namedNode2: !!open && open.kind === 'asymmetric_routing' && onlyNode2(open.suspectedNodes),
+    openAtLastFix,
     resolveS: resolved ? (resolved.at - lastFix) / 1000 : null,
     verdictS: verdict ? (verdict.at - onset) / 1000 : null,
     healthyS: healthy ? (healthy.at - lastFix) / 1000 : null,

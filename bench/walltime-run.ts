@@ -143,7 +143,7 @@ export async function runTarget(spec: WallRunSpec, random: Rng): Promise<RunTrac
     if (o.errorCode) result.errorCode = o.errorCode;
     if (result.ok) result.backend = `${node}-pod`;
     // A silent drop holds its slot until the deadline; anything else ends when its exchange does.
-    const took = result.ok ? result.timings.totalMs : spec.timeoutMs;
+    const took = result.reason === 'connect_timeout' ? spec.timeoutMs : result.timings.totalMs;
     if (isBurst) burst.inFlight++;
     else steadyRunning = true;
     clock.setTimeout(() => finish(result, node, startedAt, isBurst), Math.min(took, spec.timeoutMs));

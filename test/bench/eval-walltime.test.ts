@@ -12,6 +12,7 @@ describe('wall-time evaluation', () => {
       expect(r.runs).toBe(4);
       expect(r.alert.alerted).toBe(1);
       expect(r.alert.namedNode2).toBe(1);
+      expect(r.resolve.openAtFix).toBe(1);
       expect(r.resolve.resolved).toBe(1);
       for (const s of [r.alert.medianS, r.alert.p99S, r.resolve.medianS, r.resolve.p99S, r.diagnosis.verdictMedianS, r.diagnosis.healthyMedianS]) {
         expect(Number.isFinite(s)).toBe(true);
@@ -50,6 +51,7 @@ describe('wall-time evaluation', () => {
     expect(f.alertS).toBe(20);
     expect(f.namedNode2).toBe(true);
     expect(f.verdictS).toBe(15);
+    expect(f.openAtLastFix).toBe(true);
     expect(f.resolveS).toBe(30);
     expect(f.healthyS).toBe(15);
     expect(f.wrongBeforeOnset).toEqual({ seconds: 50, diagnoses: 1, byKind: { packet_loss: 1 }, readingPreFix: 0 });
