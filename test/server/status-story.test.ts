@@ -230,7 +230,7 @@ diagnosis: { window: 30s, openAfter: 0s, marginalHold: 2s, resolveAfter: 3s, reo
     const page = await open(390);
     await page.locator('#resolved .incident').first().waitFor({ timeout: 10_000 });
     const kernel = {
-      'node-2': { agent: 'ok', readAt: new Date().toISOString(), interfaces: { eth0: { rpFilter: { all: 1, default: 1, interface: 0, effective: 1 } }, eth1: { rpFilter: { all: 1, default: 1, interface: 1, effective: 1 } } }, strictInterfaces: ['eth0', 'eth1'], reversePathDrops: 1234, reversePathDropsSinceOpen: 57 },
+      'node-2': { agent: 'ok', readAt: new Date().toISOString(), interfaces: { eth0: { rpFilter: { all: 1, default: 1, interface: 0, effective: 1 } }, eth1: { rpFilter: { all: 1, default: 1, interface: 1, effective: 1 } } }, strictInterfaces: ['eth0', 'eth1'], reversePathDrops: 1234, reversePathDropsSinceOpen: 57, lastRiseAt: new Date(Date.now() - 90_000).toISOString() },
       'node-1': { agent: 'unreachable', interfaces: {}, strictInterfaces: [], reversePathDrops: null, reversePathDropsSinceOpen: null, error: 'connect ECONNREFUSED 192.0.2.11:9465' },
     };
     await page.evaluate(({ incident }) => {
@@ -240,7 +240,7 @@ diagnosis: { window: 30s, openAfter: 0s, marginalHold: 2s, resolveAfter: 3s, reo
     }, { incident: { ...real!, kernel } });
     const card = page.locator('.incident[data-incident="kernel-sample"]');
     const row = (n: string) => card.locator(`table.kernel tr[data-node="${n}"]`);
-    expect(await row('node-2').textContent()).toMatch(/^node-2ok read .*eth0 strict \(all 1, interface 0, effective 1\)eth1 strict \(all 1, interface 1, effective 1\)57$/);
+    expect(await row('node-2').textContent()).toMatch(/^node-2ok read .*eth0 strict \(all 1, interface 0, effective 1\)eth1 strict \(all 1, interface 1, effective 1\)57last rise .* \(1 min ago\)$/);
     expect(await row('node-1').textContent()).toMatch(/unreachable.*ECONNREFUSED.*none–$/);
     await noSideways(page, 390);
     await card.screenshot({ path: join(ARTIFACTS, 'kernel-390.png') });

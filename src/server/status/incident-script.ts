@@ -29,7 +29,8 @@ function kernelTable(kernel) {
     rows.map(([n, k]) => {
       const strict = (k.strictInterfaces || []).map((ifc) => '<div><code>' + esc(ifc) + '</code> ' + (k.interfaces && k.interfaces[ifc] ? rpFilterText(k.interfaces[ifc].rpFilter) : '') + '</div>').join('') || '<span class="muted">none</span>';
       const agent = k.agent === 'ok' ? 'ok' + (k.readAt ? ' <span class="muted">read ' + when(k.readAt) + '</span>' : '') : '<span class="error">unreachable</span>' + (k.error ? '<div class="muted">' + esc(k.error) + '</div>' : '');
-      const drops = k.reversePathDropsSinceOpen === null || k.reversePathDropsSinceOpen === undefined ? '–' : esc(k.reversePathDropsSinceOpen);
+      const drops = (k.reversePathDropsSinceOpen === null || k.reversePathDropsSinceOpen === undefined ? '–' : esc(k.reversePathDropsSinceOpen)) +
+        (k.lastRiseAt ? '<div class="muted last-rise">last rise ' + when(k.lastRiseAt) + '</div>' : '');
       return '<tr data-node="' + esc(n) + '"><td>' + esc(n) + '</td><td>' + agent + '</td><td>' + strict + '</td><td class="num">' + drops + '</td></tr>';
     }).join('') + '</tbody></table>';
 }

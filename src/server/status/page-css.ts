@@ -55,5 +55,6 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 th { font-size: 11px; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; }
+table.kernel td:first-child, table.nodes td:first-child { min-width: 4.5em; }
 .reasons { margin: 0; padding-left: 18px; }
 `;
