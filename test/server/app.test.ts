@@ -29,8 +29,8 @@ describe('vipwatch engine end to end on loopback', () => {
     const config = parseConfig(`
 server: { listen: "127.0.0.1:0" }
 targets:
-  - { name: web, address: 127.0.0.1, port: ${webPort}, protocol: http, interval: 100ms, timeout: 100ms, http: { backendHeader: X-Node, bodyRegex: "^ok$" } }
-  - { name: closed, address: 127.0.0.1, port: ${refused}, protocol: tcp, interval: 100ms, timeout: 100ms }
+  - { name: web, address: 127.0.0.1, port: ${webPort}, protocol: http, interval: 300ms, timeout: 300ms, http: { backendHeader: X-Node, bodyRegex: "^ok$" } }
+  - { name: closed, address: 127.0.0.1, port: ${refused}, protocol: tcp, interval: 300ms, timeout: 300ms }
 `, 'inline.yaml', { env: {} });
     app = new App({ config, logger: silentLogger });
     const addr = await app.start();
