@@ -39,6 +39,10 @@ const F_AGE = 5;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Every optional key of a probe result: what the probers always set (many of them undefined). */
+const PROBER_KEYS = P_REASON | P_DETAIL | P_ERROR_CODE | P_SOURCE_PORT | P_REMOTE | P_HTTP_STATUS | P_BACKEND | P_CERT;
+const ALL_TIMINGS = P_CONNECT | P_TLS | P_FIRST_BYTE;
+
 export class AttemptStore {
   private readonly startedAt: Float64Array;
   /** connectMs, tlsMs, firstByteMs, totalMs per slot, in microseconds. */
@@ -277,30 +281,52 @@ export class AttemptStore {
     if (f & VERBATIM) return this.verbatim!.get(slot)!;
     const s = this.shapes.value(this.shapeIds[slot]!);
     const p = s.presence;
-    const a = { ok: isOk(s) } as Mutable<Attempt>;
-    if (p & P_REASON) a.reason = s.reason;
-    if (p & P_DETAIL) a.detail = s.detail;
-    if (p & P_ERROR_CODE) a.errorCode = s.errorCode;
+    let a: Mutable<Attempt>;
+    if ((p & PROBER_KEYS) === PROBER_KEYS) {
+      // The prober's own shape (every result key present): one literal, one hidden class.
+      a = {
+        ok: isOk(s), reason: s.reason, detail: s.detail, errorCode: s.errorCode, timings: this.timingsOf(slot, p), synRetransmit: isSyn(s),
+        sourcePort: this.port(slot, f), remoteAddress: s.remoteAddress, httpStatus: s.httpStatus, backend: s.backend, certNotAfter: s.certNotAfter,
+        seq, target: s.target, startedAt: this.startedAt[slot]!, stalled: isStalled(s), burst: isBurst(s),
+      };
+    } else {
+      a = { ok: isOk(s) } as Mutable<Attempt>;
+      if (p & P_REASON) a.reason = s.reason;
+      if (p & P_DETAIL) a.detail = s.detail;
+      if (p & P_ERROR_CODE) a.errorCode = s.errorCode;
+      a.timings = this.timingsOf(slot, p);
+      a.synRetransmit = isSyn(s);
+      if (p & P_SOURCE_PORT) a.sourcePort = this.port(slot, f);
+      if (p & P_REMOTE) a.remoteAddress = s.remoteAddress;
+      if (p & P_HTTP_STATUS) a.httpStatus = s.httpStatus;
+      if (p & P_BACKEND) a.backend = s.backend;
+      if (p & P_CERT) a.certNotAfter = s.certNotAfter;
+      a.seq = seq;
+      a.target = s.target;
+      a.startedAt = this.startedAt[slot]!;
+      a.stalled = isStalled(s);
+      a.burst = isBurst(s);
+    }
+    if (p & P_CLUSTER) a.cluster = s.cluster < 0 ? undefined : this.cluster(slot, this.clusters.value(s.cluster));
+    if (p & P_BACKEND_NODE) a.backendNode = s.backendNode;
+    return Object.freeze(a);
+  }
+
+  private timingsOf(slot: number, p: number): Attempt['timings'] {
+    if ((p & ALL_TIMINGS) === ALL_TIMINGS) {
+      return { connectMs: this.timing(slot, F_CONNECT), tlsMs: this.timing(slot, F_TLS), firstByteMs: this.timing(slot, F_FIRST_BYTE), totalMs: this.timing(slot, F_TOTAL)! };
+    }
     const t = {} as Mutable<Attempt['timings']>;
     if (p & P_CONNECT) t.connectMs = this.timing(slot, F_CONNECT);
     if (p & P_TLS) t.tlsMs = this.timing(slot, F_TLS);
     if (p & P_FIRST_BYTE) t.firstByteMs = this.timing(slot, F_FIRST_BYTE);
     t.totalMs = this.timing(slot, F_TOTAL)!;
-    a.timings = t;
-    a.synRetransmit = isSyn(s);
-    if (p & P_SOURCE_PORT) a.sourcePort = f & PORT_UNDEFINED ? undefined : f & EXCEPTIONS && this.exceptions!.has(slot * 8 + F_PORT) ? this.exceptions!.get(slot * 8 + F_PORT) : this.ports[slot];
-    if (p & P_REMOTE) a.remoteAddress = s.remoteAddress;
-    if (p & P_HTTP_STATUS) a.httpStatus = s.httpStatus;
-    if (p & P_BACKEND) a.backend = s.backend;
-    if (p & P_CERT) a.certNotAfter = s.certNotAfter;
-    a.seq = seq;
-    a.target = s.target;
-    a.startedAt = this.startedAt[slot]!;
-    a.stalled = isStalled(s);
-    a.burst = isBurst(s);
-    if (p & P_CLUSTER) a.cluster = s.cluster < 0 ? undefined : this.cluster(slot, this.clusters.value(s.cluster));
-    if (p & P_BACKEND_NODE) a.backendNode = s.backendNode;
-    return Object.freeze(a);
+    return t;
+  }
+
+  private port(slot: number, f: number): number | undefined {
+    if (f & PORT_UNDEFINED) return undefined;
+    return f & EXCEPTIONS && this.exceptions!.has(slot * 8 + F_PORT) ? this.exceptions!.get(slot * 8 + F_PORT) : this.ports[slot];
   }
 
   private cluster(slot: number, e: ClusterEntry): AttemptClusterContext {

@@ -10,6 +10,7 @@ const C_SOURCE = 2;
 const C_POLICY = 4;
 /** The recorded context had a metadataAgeMs key (its value lives beside each attempt). */
 export const C_AGE = 8;
+const C_ALL = C_NODE | C_SOURCE | C_POLICY | C_AGE;
 
 export interface ClusterEntry {
   readonly presence: number;
@@ -134,6 +135,13 @@ export function makeClusterEntry(c: AttemptClusterContext): ClusterEntry {
 /** The context as recorded, with the attempt's own metadataAgeMs (used only when the recorded context had the key). */
 export function materialiseCluster(e: ClusterEntry, metadataAgeMs: number | undefined): AttemptClusterContext {
   const p = e.presence;
+  if (p === C_ALL) {
+    // As the cluster source builds it (every key present): one literal, one hidden class.
+    return {
+      announcerNode: e.announcerNode, announcerSource: e.announcerSource, endpointsPerNode: e.endpointsPerNode, externalTrafficPolicy: e.externalTrafficPolicy,
+      metadataAgeMs, stale: e.stale, viewVersion: e.viewVersion,
+    };
+  }
   const c: { -readonly [K in keyof AttemptClusterContext]: AttemptClusterContext[K] } = {} as AttemptClusterContext;
   if (p & C_NODE) c.announcerNode = e.announcerNode;
   if (p & C_SOURCE) c.announcerSource = e.announcerSource;
