@@ -15,6 +15,8 @@ const ALERTNAME: Record<IncidentKind, string> = {
   packet_loss: 'VipPacketLoss',
   backend_refused: 'VipBackendRefused',
   http_errors: 'VipHttpErrors',
+  etp_local_no_endpoint: 'VipEtpLocalNoEndpoint',
+  intermittent_blocks: 'VipIntermittentBlocks',
 };
 
 /**
