@@ -3,6 +3,8 @@
  * Model: kube-proxy picks a ready endpoint uniformly per connection; a path drop (strict rp_filter on the backend's node
  * when it is not the announcer, or a DSR datapath) drops every SYN of the flow -> connect_timeout; random loss drops
  * each SYN or SYN-ACK independently, the kernel retransmits the SYN after 1 s, 3 s, ... -> slow connect or timeout.
+ * Under externalTrafficPolicy: Local the announcer's kube-proxy picks among its own endpoints only and drops every
+ * connection when it has none.
  */
 import type { Attempt, AttemptClusterContext } from '../src/history/attempt.js';
 import { synTransmissions } from '../src/diagnosis/tally.js';
@@ -38,6 +40,8 @@ export type Fault =
 export type SimEvent =
   | { at: number; kind: 'failover'; to: string; gap?: number }
   | { at: number; kind: 'move'; from: string; to: string }
+  /** The Service's externalTrafficPolicy changes. */
+  | { at: number; kind: 'policy'; to: 'Cluster' | 'Local' }
   | { at: number; kind: 'stall'; length: number }
   /** The fault stops (the fix lands) or starts again: toggles it from this attempt on. */
   | { at: number; kind: 'toggle' };
@@ -62,6 +66,8 @@ export interface Scenario {
   /** Indexes relative to fault onset. */
   events: SimEvent[];
   start: number;
+  /** externalTrafficPolicy at the start; Cluster when absent. */
+  policy?: 'Cluster' | 'Local';
 }
 
 export const DEFAULT_SCENARIO: Scenario = {
@@ -84,12 +90,14 @@ export const DEFAULT_SCENARIO: Scenario = {
 export interface Placement {
   endpoints: Record<string, number>;
   announcer: string;
+  /** Cluster when absent. */
+  policy?: 'Cluster' | 'Local';
 }
 
 /** Generates warmup + length attempts, oldest first. */
 export function simulate(s: Scenario, random: Rng): Attempt[] {
   const tx = synTransmissions(s.timeoutMs);
-  let real: Placement = { endpoints: { ...s.endpoints }, announcer: s.announcer };
+  let real: Placement = { endpoints: { ...s.endpoints }, announcer: s.announcer, ...(s.policy ? { policy: s.policy } : {}) };
   let version = 1;
   // The view lags reality: (applyAt, placement, version) entries.
   const pending: { at: number; p: Placement; v: number }[] = [];
@@ -110,6 +118,8 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
         if (e.kind === 'failover') {
           real.announcer = e.to;
           gapLeft = e.gap ?? 2;
+        } else if (e.kind === 'policy') {
+          real.policy = e.to;
         } else {
           real.endpoints[e.from] = (real.endpoints[e.from] ?? 0) - 1;
           if (real.endpoints[e.from]! <= 0) delete real.endpoints[e.from];
@@ -126,9 +136,9 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
     const startedAt = s.start + i * s.intervalMs;
     const cluster: AttemptClusterContext = {
       announcerNode: view.p.announcer, announcerSource: 'servicel2status', endpointsPerNode: { ...view.p.endpoints },
-      externalTrafficPolicy: 'Cluster', stale: false, viewVersion: `v${view.v}`, metadataAgeMs: 1000,
+      externalTrafficPolicy: view.p.policy ?? 'Cluster', stale: false, viewVersion: `v${view.v}`, metadataAgeMs: 1000,
     };
-    const node = pickNode(real.endpoints, random);
+    const node = pickNode(routable(real), random);
     const a: Draft = { seq: i + 1, target: 'web', startedAt, ok: false, stalled: false, burst: false, synRetransmit: false, timings: { totalMs: 0 }, cluster };
     let stalled = stallLeft > 0 || random() < s.stallRate;
     if (stallLeft > 0) stallLeft--;
@@ -162,6 +172,7 @@ type Draft = { -readonly [K in keyof Attempt]: Attempt[K] };
 export function outcome(s: Scenario, faultOn: boolean, node: string, real: Placement, tx: number, random: Rng): Partial<Attempt> {
   const f = faultOn ? s.fault : { kind: 'none' as const };
   if (f.kind === 'outage') return timeout(s);
+  if (real.policy === 'Local' && !((real.endpoints[real.announcer] ?? 0) > 0)) return timeout(s);
   if (f.kind === 'rp_filter' && f.nodes.includes(node) && node !== real.announcer) return timeout(s);
   if (f.kind === 'dsr' && node !== real.announcer) return timeout(s);
   // Handshake with random loss: each transmission fails if the SYN or the SYN-ACK is lost.
@@ -200,6 +211,13 @@ export function pickNode(endpoints: Record<string, number>, random: Rng): string
   return Object.keys(endpoints)[0]!;
 }
 
+/** The endpoints the announcer's kube-proxy picks from: its own under Local (all of them when it has none: it drops anyway). */
+function routable(p: Placement): Record<string, number> {
+  if (p.policy !== 'Local') return p.endpoints;
+  const own = p.endpoints[p.announcer] ?? 0;
+  return own > 0 ? { [p.announcer]: own } : p.endpoints;
+}
+
 function clone(p: Placement): Placement {
-  return { endpoints: { ...p.endpoints }, announcer: p.announcer };
+  return { endpoints: { ...p.endpoints }, announcer: p.announcer, ...(p.policy ? { policy: p.policy } : {}) };
 }
