@@ -7,7 +7,8 @@ import type { Diagnosis, FailureAttribution } from './types.js';
 /**
  * - `observed`: the response itself named the backend (e.g. an http_status failure carrying the backend header).
  * - `inferred`: the diagnosis isolated one suspected node and the failure is of the kind it explains, or only one node
- *   holds endpoints; several nodes left give `ambiguous`; no cluster view at all gives `unknown`.
+ *   holds endpoints; several nodes left give `ambiguous`; no cluster view at all gives `unknown`. Under
+ *   etp_local_no_endpoint the announcer, which holds no endpoint, is the node a silent failure is attributed to.
  */
 export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?: TargetClusterView): FailureAttribution {
   const named = attempt.backendNode ?? (attempt.backend !== undefined && view ? backendNodeFromView(attempt.backend, view) : undefined);
@@ -18,6 +19,10 @@ export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?:
   const nodes = Object.keys(endpoints).filter((n) => endpoints[n]! > 0);
   if (nodes.length === 0) return { node: 'unknown', how: 'inferred' };
   if (stale) return { node: 'ambiguous', how: 'inferred' };
+  // The announcer without a local endpoint drops the connection itself: it holds no endpoint, yet it is the node.
+  if (diagnosis?.verdict === 'etp_local_no_endpoint' && diagnosis.suspectedNodes.length === 1 && explains(diagnosis, attempt)) {
+    return { node: diagnosis.suspectedNodes[0]!, how: 'inferred' };
+  }
   if (nodes.length === 1) return { node: nodes[0]!, how: 'inferred' };
   if (diagnosis && diagnosis.suspectedNodes.length === 1 && explains(diagnosis, attempt)) {
     return { node: diagnosis.suspectedNodes[0]!, how: 'inferred' };
@@ -38,6 +43,8 @@ function explains(d: Diagnosis, a: Attempt): boolean {
       return cls === 'refused';
     case 'http_errors':
       return cls === 'app';
+    case 'etp_local_no_endpoint':
+      return cls === 'silent' || cls === 'unreachable';
     default:
       return false;
   }

@@ -3,16 +3,19 @@
  * Rules, strongest first: the target went down (every recent attempt fails) -> recovered -> by the dominant failure
  * class: refusals -> backend_refused; failed checks -> http_errors; silent drops -> asymmetric_routing when the node split
  * (or, without backend identity, the path-drop signature) holds at pValue, else packet_loss when the drops look like
- * random loss, else "still gathering evidence" (insufficient_data).
+ * random loss, else "still gathering evidence" (insufficient_data). An outage under externalTrafficPolicy: Local whose
+ * announcer has no local endpoint is etp_local_no_endpoint; failures in blocks (runs test) are intermittent_blocks.
  */
 import type { Attempt } from '../history/attempt.js';
 import { attributeFailure } from './attribution.js';
+import { intermittentBlocks } from './blocks.js';
 import type { Ctx, Finding } from './context.js';
+import { etpLocalFinding } from './etp-local.js';
 import { asymmetric, httpFinding, lossFinding, refusedFinding } from './findings.js';
 import { pct, prob, reasonsText, topReason } from './format.js';
 import { onsetInsteadOfHealthy } from './onset.js';
 import { remediation } from './remediation.js';
-import { selectSample, totalEndpoints } from './sample.js';
+import { reachable, selectSample, totalEndpoints } from './sample.js';
 import { binomUpperTail } from './stats.js';
 import { downStreak, recoveryStreak } from './streaks.js';
 import { segment, servedAgain, type ServedAgain } from './transition.js';
@@ -24,7 +27,7 @@ export { NO_IDENTITY_MAX_CONFIDENCE } from './findings.js';
 export function diagnose(input: DiagnoseInput): Diagnosis {
   const { target, config: cfg, now } = input;
   const sample = selectSample(input.attempts, input.view, now, cfg.windowMs);
-  const placement = sample.placement;
+  const placement = reachable(sample.placement);
   const used = sample.used;
   const ctx: Ctx = {
     input, cfg, sample, placement, used,
@@ -69,6 +72,8 @@ function decide(c: Ctx): Finding {
   if (down) return down;
   if (used.length < cfg.minAttempts) return fewUnderView(c);
   const rec = recoveryStreak(used, cfg.minAttempts, cfg.pValue, cfg.consistencyAlpha);
+  const blocks = intermittentBlocks(c, rec?.length);
+  if (blocks) return blocks;
   if (rec) {
     return {
       verdict: 'healthy', confidence: 1 - rec.p, recovered: true,
@@ -148,6 +153,16 @@ function healthy(c: Ctx, noiseConf: number): Finding {
  */
 function fewUnderView(c: Ctx): Finding {
   const { cfg, sample, used } = c;
+  // Every attempt since the view changed failed, beyond the rate before: the outage began with the change (a rolling
+  // update that moved the pods), so the attempts before it say nothing about it. Wait for the ones after it.
+  const run = used.length && sample.otherView > 0 ? downStreak(sample.all, used.length, cfg.consistencyAlpha, cfg.consistencyAlpha) : undefined;
+  if (run) {
+    return {
+      verdict: 'insufficient_data', confidence: 0,
+      summary: `${c.name}: all ${used.length} attempts since the cluster view changed failed; gathering evidence under the new view (${cfg.minAttempts} needed)`,
+      evidence: [`The cluster view (announcer or endpoint placement) changed ${used.length} attempts ago and every attempt since failed (chance at the failure rate before: p=${prob(run.p)}): judged under the new view, not over the whole window.`],
+    };
+  }
   if (sample.all.length >= cfg.minAttempts && sample.otherView > 0) {
     const t = tally(sample.all);
     const noiseConf = 1 - binomUpperTail(t.failures, t.attempts, cfg.minFailureRatio);
@@ -204,6 +219,8 @@ function wentDown(c: Ctx): Finding | undefined {
   if (cls === 'app') {
     return { verdict: 'http_errors', confidence, summary: `${c.name}: every response fails the check (${reasonsText(t.reasons)})`, evidence };
   }
+  const etp = etpLocalFinding(c, t, confidence, evidence);
+  if (etp) return etp;
   if (c.placementKnown && c.placement!.announcerNode && c.placement!.endpointsPerNode[c.placement!.announcerNode] === undefined) {
     evidence.push(`Every ready endpoint is on a node other than the announcer ${c.placement!.announcerNode}.`);
   }
@@ -268,14 +285,16 @@ function build(c: Ctx, f: Finding): Diagnosis {
     service: d.service, externalTrafficPolicy: d.externalTrafficPolicy, address: input.target.address, port: input.target.port,
     allEndpointsRemote: !!placement && !!placement.announcerNode && totalEndpoints(placement) > 0 && placement.endpointsPerNode[placement.announcerNode] === undefined,
     synTransmissions: c.tx, topReason: topReason(t.reasons), slowConnects: t.slow, timeouts: t.timeouts,
+    healthCheckNodePort: input.view?.healthCheckNodePort,
   });
   return d;
 }
 
 function nodeStats(c: Ctx, d: Diagnosis): Record<string, DiagnosisNodeStats> {
   const out: Record<string, DiagnosisNodeStats> = {};
-  const get = (n: string) => (out[n] ??= { endpoints: c.placement?.endpointsPerNode[n] ?? 0, successes: 0, failures: 0, lastSuccessAt: null });
-  if (c.placement) for (const n of Object.keys(c.placement.endpointsPerNode)) get(n);
+  const all = c.sample.placement;
+  const get = (n: string) => (out[n] ??= { endpoints: all?.endpointsPerNode[n] ?? 0, successes: 0, failures: 0, lastSuccessAt: null });
+  if (all) for (const n of Object.keys(all.endpointsPerNode)) get(n);
   for (const a of c.used) {
     if (a.ok) {
       if (a.backendNode === undefined) continue;

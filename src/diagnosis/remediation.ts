@@ -23,6 +23,8 @@ export interface RemediationInput {
   /** Successful connects that needed a SYN retransmission, and connect timeouts, in the window. */
   slowConnects?: number;
   timeouts?: number;
+  /** kube-proxy's health check port of a Local Service, when the cluster view has it. */
+  healthCheckNodePort?: number;
 }
 
 const SPOOFING_WARNING =
@@ -40,6 +42,10 @@ export function remediation(i: RemediationInput): string[] {
       return refused(i);
     case 'http_errors':
       return httpErrors(i);
+    case 'etp_local_no_endpoint':
+      return etpLocal(i);
+    case 'intermittent_blocks':
+      return blocks(i);
     default:
       return [];
   }
@@ -119,4 +125,26 @@ function httpErrors(i: RemediationInput): string[] {
   }
   if (i.topReason === 'tls') out.push('TLS handshakes fail: check the certificate, its chain and the server name.');
   return out;
+}
+
+function etpLocal(i: RemediationInput): string[] {
+  const node = nodesText(i.suspectedNodes, 'the announcing node');
+  const svc = i.service ?? 'the Service';
+  return [
+    `${svc} has externalTrafficPolicy: Local and ${node} announces ${i.address} without a ready local endpoint: kube-proxy on ${node} forwards only to local endpoints, so it drops every connection to the VIP. This is not rp_filter.`,
+    `Why the announcement did not move: MetalLB's speakers announce a Local Service only from nodes with a ready local endpoint. Check which node announces (\`kubectl get servicel2statuses -A -l metallb.io/service-name=<name>\`, the Service's nodeAssigned events), whether the speaker on ${node} is running and healthy (its logs should show the endpoint change), and whether speakers run on the nodes that have endpoints (the L2Advertisement's nodeSelectors, taints and tolerations).`,
+    `kube-proxy's health check for ${svc}: \`curl -s http://<${node} InternalIP>:${i.healthCheckNodePort ?? '<healthCheckNodePort>'}/\` answers 503 with "localEndpoints": 0 on ${node} and 200 on nodes with endpoints${i.healthCheckNodePort ? '' : ' (\`kubectl get svc <name> -o jsonpath={.spec.healthCheckNodePort}\`)'}.`,
+    `Where the pods are: \`kubectl get endpointslices -l kubernetes.io/service-name=<name> -o wide\` (ready endpoints and their nodeName): after a rolling update a pod may have left ${node}.`,
+    `To restore service: let the announcement move to a node with a ready pod (restart the speaker on ${node}), or run a pod on ${node}. Last resort: externalTrafficPolicy: Cluster (kube-proxy forwards to other nodes with SNAT: the client source IP is lost).`,
+  ];
+}
+
+function blocks(i: RemediationInput): string[] {
+  const svc = i.service ?? 'the Service';
+  return [
+    'Failures come in blocks with working stretches between: something switches on and off. Not random loss (independent per attempt) and not rp_filter (a per-connection drop interleaves failures with successes). vipwatch names candidate causes, not a node.',
+    `Candidate: the announcer flapping. Watch the announcement of ${i.address} over time: \`kubectl get servicel2statuses -A -l metallb.io/service-name=<name> -w\`, ${svc}'s nodeAssigned events, the speakers' logs and memberlist (\`kubectl logs -n metallb-system -l component=speaker\`); from a host on the VIP's subnet, \`ip monitor neigh\` shows the VIP's MAC changing. Several MACs: split brain, or IPVS kube-proxy without strictARP: true.`,
+    'Candidate: the path flapping. Check the routers and links between vipwatch and the cluster: route or BGP session flaps, ECMP changes, interface errors and link flaps in their logs.',
+    'A vipwatch on the VIP\'s L2 segment with kubernetes.arp.enabled sees which MAC each attempt went to: that tells an announcer flap from a path flap.',
+  ];
 }

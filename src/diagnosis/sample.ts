@@ -91,3 +91,15 @@ export function shareOf(p: Placement, nodes: readonly string[]): number {
   for (const n of nodes) s += p.endpointsPerNode[n] ?? 0;
   return s / total;
 }
+
+/**
+ * The endpoints a connection to the VIP can reach. Under externalTrafficPolicy: Local with one announcing node (L2),
+ * kube-proxy there forwards only to its own endpoints: those on other nodes serve none of the VIP's connections, and
+ * counting them would make their silence look like a node split. Unchanged otherwise (Cluster; BGP, where no single
+ * node announces; an announcer without a local endpoint, which serves nothing at all).
+ */
+export function reachable(p: Placement | undefined): Placement | undefined {
+  if (!p || p.externalTrafficPolicy !== 'Local' || !p.announcerNode) return p;
+  const own = p.endpointsPerNode[p.announcerNode] ?? 0;
+  return own > 0 ? { ...p, endpointsPerNode: { [p.announcerNode]: own } } : p;
+}

@@ -23,7 +23,9 @@ function trailing(attempts: readonly Attempt[], ok: boolean): number {
 
 /**
  * The trailing run of failures, if it is at least minLength long and improbable at the failure rate before it. The rate
- * is taken under the cluster view the run started in: a placement change can raise an intermittent failure rate.
+ * is taken under the cluster view the run started in: a placement change can raise an intermittent failure rate. A run
+ * that began with its view (a rolling update moved the pods and broke the VIP in the same minute) has nothing before it
+ * under that view: then the rate before is the one under the views before, and the attempts since the change decide.
  */
 export function downStreak(attempts: readonly Attempt[], minLength: number, pValue: number, alpha: number): Streak | undefined {
   const length = trailing(attempts, false);
@@ -31,11 +33,17 @@ export function downStreak(attempts: readonly Attempt[], minLength: number, pVal
   const version = attempts[attempts.length - length]!.cluster?.viewVersion;
   let before = 0;
   let okBefore = 0;
+  let okAny = 0;
   for (let i = 0; i < attempts.length - length; i++) {
     const a = attempts[i]!;
+    if (a.ok) okAny++;
     if (a.cluster?.viewVersion !== version) continue;
     before++;
     if (a.ok) okBefore++;
+  }
+  if (before === 0) {
+    before = attempts.length - length;
+    okBefore = okAny;
   }
   // Upper bound of the failure rate before the run = 1 - lower bound of the success rate.
   const failUp = 1 - binomLowerBound(okBefore, before, alpha);
