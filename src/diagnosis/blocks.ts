@@ -11,7 +11,7 @@ import { pct, prob, reasonsText } from './format.js';
 import { binomUpperTail, runsClusteringP } from './stats.js';
 import { dominantClass } from './tally.js';
 
-/** A run of at least this many consecutive failures is a block (random loss at 10% makes one with chance 1e-5). */
+/** A run of at least this many consecutive failures is a block (failures independent at 10% start one at a given attempt with chance 1e-5). */
 export const BLOCK_MIN_FAILURES = 5;
 /** The cause is a candidate list, never a node: the verdict's confidence never exceeds this. */
 export const BLOCKS_MAX_CONFIDENCE = 0.9;
