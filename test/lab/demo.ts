@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const scenario = Scenario.create({ lab: { iptables: pre.iptables }, log: (l) => say(`lab: ${l}`) });
+  const scenario = Scenario.create({ lab: { iptables: pre.iptables }, agents: true, log: (l) => say(`lab: ${l}`) });
   // Whatever ends the process, no namespace, process or temp file stays behind.
   process.once('exit', () => scenario.stopSync());
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
