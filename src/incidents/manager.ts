@@ -24,7 +24,7 @@ import { evidenceStrength, OVERWHELMING } from '../diagnosis/strength.js';
 import type { KernelEvidenceSource } from '../evidence/types.js';
 import { attachKernel } from './kernel.js';
 import { applyDiagnosis, newIncident } from './record.js';
-import { QUIET_RESOLVE_MS, quietRatio, resolveHoldMs, verifiedChange } from './resolve-rule.js';
+import { faultRate, QUIET_RESOLVE_MS, quietRatio, resolveHoldMs, verifiedChange } from './resolve-rule.js';
 import { IncidentStore } from './store.js';
 import { INCIDENT_KINDS, type Incident, type IncidentEvent, type IncidentEventType, type IncidentKind } from './types.js';
 
@@ -250,7 +250,7 @@ export class IncidentManager {
         v.since = new Date(vc.changePoint.at).toISOString();
         v.pValue = vc.p;
         const cp = vc.changePoint;
-        inc.evidence = [...inc.evidence, `Resolved: ${cp.failures} of the ${cp.attempts} attempts since ${v.since} failed${cp.node ? ` (${cp.node} served again then)` : ''}; at the incident's failure ratio of ${pct(inc.failureRatio)} so few would happen by chance with p=${prob(vc.p)}.`];
+        inc.evidence = [...inc.evidence, `Resolved: ${cp.failures} of the ${cp.attempts} attempts since ${v.since} failed${cp.node ? ` (${cp.node} served again then)` : ''}; at the incident's failure rate of ${pct(faultRate(inc))} so few would happen by chance with p=${prob(vc.p)}.`];
         return this.resolve(entry, v, now);
       }
     }

@@ -39,13 +39,24 @@ export interface VerifiedChange {
  * diagnosis has one. Undefined when there is none, the incident's ratio is 0 (nothing to be below), or the attempts
  * since are still too few.
  */
-export function verifiedChange(inc: Pick<Incident, 'failureRatio'>, d: Pick<Diagnosis, 'changePoint'>, cfg: Pick<DiagnosisConfig, 'pValue'>): VerifiedChange | undefined {
+export function verifiedChange(inc: Pick<Incident, 'failureRatio' | 'expectedFailureRatio'>, d: Pick<Diagnosis, 'changePoint'>, cfg: Pick<DiagnosisConfig, 'pValue'>): VerifiedChange | undefined {
   const cp = d.changePoint;
-  if (!cp || cp.attempts <= 0 || inc.failureRatio <= 0) return undefined;
+  const rate = faultRate(inc);
+  if (!cp || cp.attempts <= 0 || rate <= 0) return undefined;
   // Only a drop counts: a segment failing as often as the incident did is not a recovery whatever its size.
-  if (cp.failures / cp.attempts >= inc.failureRatio) return undefined;
-  const p = binomLowerTail(cp.failures, cp.attempts, inc.failureRatio);
+  if (cp.failures / cp.attempts >= rate) return undefined;
+  const p = binomLowerTail(cp.failures, cp.attempts, rate);
   return p <= cfg.pValue ? { changePoint: cp, p } : undefined;
+}
+
+/**
+ * The failure rate while the fault holds: what the attempts since the fix are tested against. The incident's failure
+ * ratio is over the whole window, diluted by the healthy attempts before the onset (a one-minute fault in a five-minute
+ * window reads ~0.11 where a third of the connections failed); the verdict's expected ratio (the share of connections
+ * the suspected nodes take) is the rate under the fault, so the larger of the two is used.
+ */
+export function faultRate(inc: Pick<Incident, 'failureRatio' | 'expectedFailureRatio'>): number {
+  return Math.max(inc.failureRatio, inc.expectedFailureRatio ?? 0);
 }
 
 /** The ratio the quiet way watches: the impaired ratio for packet loss, the failure ratio otherwise; 0 once recovered. */

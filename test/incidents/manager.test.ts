@@ -341,7 +341,17 @@ describe('verified resolve and re-open (default resolveAfter 10 s, reopenWithin 
     expect(inc.verification).toMatchObject({ attemptsSince: 24, allNodesServed: true, verifiedBy: 'backend_identity', since: new Date(fix).toISOString() });
     // The record keeps the ratio to 4 decimals (0.3333).
     expect(inc.verification!.pValue).toBeCloseTo((1 - 0.3333) ** 24, 10);
-    expect(inc.evidence.at(-1)).toMatch(/^Resolved: 0 of the 24 attempts since .* failed \(node-2 served again then\); at the incident's failure ratio of 33% so few would happen by chance with p=5\.9e-5\.$/);
+    expect(inc.evidence.at(-1)).toMatch(/^Resolved: 0 of the 24 attempts since .* failed \(node-2 served again then\); at the incident's failure rate of 33% so few would happen by chance with p=5\.9e-5\.$/);
+  });
+
+  it('tests against the rate under the fault (the expected share), not the window ratio diluted by the healthy minutes before it', async () => {
+    // A one-minute fault in a five-minute window: 11% of the window failed, a third of the connections while it held.
+    const ev = await m.update(web, { ...asym({ pValue: 1e-9, failureRatio: 0.11, expectedFailureRatio: 1 / 3 }), lastFailureAt: clock.now() });
+    expect(ev.map((e) => e.type)).toEqual(['open']);
+    const fix = clock.now();
+    await clock.advance(12_000);
+    // 23 clean attempts: (2/3)^23 = 9e-5 <= 1e-4; against 0.11 it would take 80.
+    expect((await m.update(web, since(fix, 23))).map((e) => e.type)).toEqual(['resolved']);
   });
 
   it('does not resolve by the test while a node with endpoints has not served since the change, nor while failures stay as frequent', async () => {
