@@ -72,8 +72,9 @@ function decide(c: Ctx): Finding {
   if (down) return down;
   if (used.length < cfg.minAttempts) return fewUnderView(c);
   const rec = recoveryStreak(used, cfg.minAttempts, cfg.pValue, cfg.consistencyAlpha);
+  // Blocks outrank a recovery no longer than the pauses between them, never a node split or path drop that holds.
   const blocks = intermittentBlocks(c, rec?.length);
-  if (blocks) return blocks;
+  if (blocks && !asymmetric(c).finding) return blocks;
   if (rec) {
     return {
       verdict: 'healthy', confidence: 1 - rec.p, recovered: true,

@@ -6,7 +6,7 @@ import { list, pct, prob, ratio, reasonsText, topReason } from './format.js';
 import { findNodeSplit, mostSilentNodeP, type NodeSplit } from './node-split.js';
 import { pathDropTest, type PathDropTest } from './path-drop.js';
 import { shareOf } from './sample.js';
-import { binomLowerTail, binomUpperTail, runsClusteringP } from './stats.js';
+import { binomLowerTail, binomUpperTail } from './stats.js';
 import { failureClass } from './tally.js';
 
 /** Without backend identity the evidence is indirect: its confidence never exceeds this. */
@@ -166,8 +166,6 @@ export function lossFinding(c: Ctx): Finding | undefined {
   // Random loss is mostly recovered by the retransmitted SYN; drops that repeat on it are something else.
   const lossLike = c.tx < 2 || t.slow >= t.timeouts;
   if (!lossLike) return undefined;
-  // Loss is independent per attempt: failures in blocks are something switching on and off, whatever the timeout.
-  if (runsClusteringP(c.used.map((a) => a.ok)) < cfg.pValue) return undefined;
   if (c.identity === 'backend' && c.placementKnown) {
     if (mostSilentNodeP(c.used, c.placement!) < Math.sqrt(cfg.pValue)) return undefined;
     // "Not tied to a node" needs every node to have served since the drops began: at the onset of a path drop the
