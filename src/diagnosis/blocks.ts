@@ -9,6 +9,7 @@ import type { Attempt } from '../history/attempt.js';
 import type { Ctx, Finding } from './context.js';
 import { pct, prob, reasonsText } from './format.js';
 import { binomUpperTail, runsClusteringP } from './stats.js';
+import { reachable } from './sample.js';
 import { dominantClass } from './tally.js';
 
 /** A run of at least this many consecutive failures is a block (failures independent at 10% start one at a given attempt with chance 1e-5). */
@@ -53,6 +54,7 @@ export function intermittentBlocks(c: Ctx, recoveredAfter?: number): Finding | u
   let longestPause = 0;
   for (let i = first + 1; i < lastBlock; i++) if (runs[i]!.ok) longestPause = Math.max(longestPause, runs[i]!.length);
   if (recoveredAfter !== undefined && recoveredAfter > longestPause) return undefined;
+  if (splitForming(c)) return undefined;
   const p = runsClusteringP(used.map((a) => a.ok));
   if (p >= cfg.pValue) return undefined;
   const longest = Math.max(...blockIdx.map((i) => runs[i]!.length));
@@ -69,6 +71,23 @@ export function intermittentBlocks(c: Ctx, recoveredAfter?: number): Finding | u
     summary: `${c.name}: failures come in blocks (${blockIdx.length} blocks, ${pct(t.failures / t.attempts)} of attempts fail): something flaps, the announcer or the path, not random loss`,
     evidence,
   };
+}
+
+/**
+ * With backend identity: a node that served nothing since the first failure while others served. That is a node split
+ * forming (a per-connection drop to that node), which blocks can mimic by chance early on; a flap stops every node
+ * alike, so between its blocks every node serves.
+ */
+function splitForming(c: Ctx): boolean {
+  const p = reachable(c.placement);
+  if (c.identity !== 'backend' || !c.placementKnown || !p) return false;
+  const first = c.used.findIndex((a) => !a.ok);
+  const served = new Set<string>();
+  for (let i = Math.max(0, first); i < c.used.length; i++) {
+    const a = c.used[i]!;
+    if (a.ok && a.backendNode !== undefined) served.add(a.backendNode);
+  }
+  return served.size > 0 && Object.keys(p.endpointsPerNode).some((n) => !served.has(n));
 }
 
 function l2Evidence(c: Ctx): string {

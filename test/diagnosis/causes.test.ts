@@ -143,6 +143,13 @@ describe('diagnose: intermittent_blocks (issue 15, part 5)', () => {
     expect(loss.verdict).not.toBe('intermittent_blocks');
   });
 
+  it('does not call blocks while a node split may be forming: a node that served nothing since the first failure', () => {
+    // node-2's connections time out and happen to come in runs (a burst's concurrent attempts): a flap would stop node-1
+    // and node-3 too, so between its blocks every node serves.
+    const d = run(new Stream().add('123', 10).add('XXXXX13XXXXX13').add('13', 3));
+    expect(d.verdict).not.toBe('intermittent_blocks');
+  });
+
   it('needs two blocks: one block that ends is a recovery or an onset, not flapping', () => {
     const d = run(new Stream().add('123', 10).add('X', 12).add('123', 3));
     expect(d.verdict).not.toBe('intermittent_blocks');
