@@ -1,9 +1,10 @@
 import type { BackoffConfig } from '../config/sections/alerting.js';
 import { backoffDelay } from '../lib/backoff.js';
-import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
+import type { Clock, TimerHandle } from '../lib/clock.js';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { classifyError, type DeliveryError } from './delivery-error.js';
+import type { DeliveryError } from './delivery-error.js';
+import { boundedSend } from './send-once.js';
 import type { AlertMetrics } from './metrics.js';
 import type { DigestSender } from './digest-sender.js';
 import type { DigestStore, PendingDigest } from './digest-store.js';
@@ -120,25 +121,8 @@ export class DigestDelivery {
   }
 
   /** One send bounded by the sink's timeout; undefined when accepted. */
-  private async sendOnce(p: PendingDigest): Promise<DeliveryError | undefined> {
-    const d = deadlineSignal(this.o.clock, this.o.sender.timeoutMs, this.ac.signal);
-    let onAbort: (() => void) | undefined;
-    // A sender that ignored its signal must still not hold the queue past the deadline.
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(d.signal.reason);
-      if (d.signal.aborted) onAbort();
-      else d.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    aborted.catch(() => {});
-    try {
-      await Promise.race([this.o.sender.send(p.digest, d.signal), aborted]);
-      return undefined;
-    } catch (err) {
-      return classifyError(err, d.signal);
-    } finally {
-      d.signal.removeEventListener('abort', onAbort!);
-      d.cancel();
-    }
+  private sendOnce(p: PendingDigest): Promise<DeliveryError | undefined> {
+    return boundedSend(this.o.clock, this.o.sender.timeoutMs, this.ac.signal, (signal) => this.o.sender.send(p.digest, signal));
   }
 
   private async retire(p: PendingDigest): Promise<void> {
