@@ -5,21 +5,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiagnoseReport } from '../../src/cli/diagnose-report.js';
-import { needTools } from '../support/tools.js';
 import { LAB } from './addresses.js';
 import { LAB_SERVICE } from './cluster-objects.js';
 import type { CommandResult } from './exec.js';
 import { Lab } from './lab.js';
+import { labPreconditions } from './preconditions.js';
 import { LabServices } from './services-client.js';
 import { repoRoot } from './vipwatch-process.js';
 
 // The built `vipwatch diagnose` in the lab's client namespace, against the VIP, with the fake Kubernetes API: root only.
-const pre = await Lab.preflight();
-const labTools = needTools('lab diagnose test', { name: 'root with network namespaces and iptables', ...(!pre.ok && { missing: pre.reason }) });
-it.skipIf(labTools.skip)('lab diagnose test: preconditions (root, ip netns, iptables)', () => {
-  labTools.check();
-  expect(pre.ok).toBe(true);
-});
+const { pre, labTools } = await labPreconditions('lab diagnose test');
 
 /** Generous bound on one run (a shared 2-core machine); at the defaults a run takes 5-20 s. */
 const RUN_WITHIN_MS = 120_000;

@@ -2,19 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
 import { NODES } from './addresses.js';
 import { clusterPolicyObjects, etpLocalObjects, LAB_HEALTH_CHECK_NODE_PORT, setEtpLocalDrop } from './etp-local.js';
-import { Lab } from './lab.js';
+import { labPreconditions } from './preconditions.js';
 import { sumBy } from './prom-text.js';
 import { Scenario } from './scenario.js';
 import { LAB_TARGET } from './vipwatch-config.js';
-import { needTools } from '../support/tools.js';
 
 // Other causes of "works sometimes" (issue 15) with the real `vipwatch run` on the lab cluster: root and netns only.
-const pre = await Lab.preflight();
-const labTools = needTools('lab end-to-end tests (other causes)', { name: 'root with network namespaces and iptables', ...(!pre.ok && { missing: pre.reason }) });
-it.skipIf(labTools.skip)('lab end-to-end tests (other causes): preconditions (root, ip netns, iptables)', () => {
-  labTools.check();
-  expect(pre.ok).toBe(true);
-});
+const { pre, labTools } = await labPreconditions('lab end-to-end tests (other causes)');
 
 /** Generous upper bounds on a shared 2-core machine (500 ms interval: 20 failing attempts take 10 s, then openAfter 5 s). */
 const OPEN_WITHIN_MS = 90_000;

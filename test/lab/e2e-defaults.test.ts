@@ -1,20 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
 import { NODES } from './addresses.js';
-import { Lab } from './lab.js';
+import { labPreconditions } from './preconditions.js';
 import { sumBy } from './prom-text.js';
 import { Scenario, type WebhookDelivery } from './scenario.js';
 import { LAB_TARGET } from './vipwatch-config.js';
-import { needTools } from '../support/tools.js';
 
 // The real `vipwatch run` at the README's defaults (2 s interval, 2 s timeout, every diagnosis setting at its default)
 // against the lab cluster on the real kernel: how fast an on-call engineer hears of the fault, and of the fix.
-const pre = await Lab.preflight();
-const labTools = needTools('lab end-to-end tests at the default settings', { name: 'root with network namespaces and iptables', ...(!pre.ok && { missing: pre.reason }) });
-it.skipIf(labTools.skip)('lab at the default settings: preconditions (root, ip netns, iptables)', () => {
-  labTools.check();
-  expect(pre.ok).toBe(true);
-});
+const { pre, labTools } = await labPreconditions('lab end-to-end tests at the default settings');
 
 /**
  * The issue's goals are an alert within 30 s of the fault and a resolve within 60 s of the fix. The bounds asserted

@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident, IncidentKind } from '../../src/incidents/types.js';
 import { LAB, NODES, type NodeName } from './addresses.js';
-import { Lab } from './lab.js';
+import { labPreconditions } from './preconditions.js';
 import { sumBy, sumOf, type PromSample } from './prom-text.js';
 import { Scenario, type StreamMark, type WebhookDelivery } from './scenario.js';
 import type { MailEvent } from './services-protocol.js';
 import { LAB_MAIL_TO, LAB_TARGET } from './vipwatch-config.js';
-import { needTools } from '../support/tools.js';
 
 // The real `vipwatch run` against the lab cluster on the real kernel: root and working network namespaces only.
-const pre = await Lab.preflight();
-// Outside CI: skipped with one line saying why; under CI the precondition test below fails with that reason.
-const labTools = needTools('lab end-to-end tests', { name: 'root with network namespaces and iptables', ...(!pre.ok && { missing: pre.reason }) });
-// Runs wherever the lab is not skipped: under CI a missing precondition fails here; elsewhere it shows the lab can run.
-it.skipIf(labTools.skip)('lab end-to-end tests: preconditions (root, ip netns, iptables)', () => {
-  labTools.check();
-  expect(pre.ok).toBe(true);
-});
+const { pre, labTools } = await labPreconditions('lab end-to-end tests');
 
 /**
  * Upper bounds, generous on purpose (a shared 2-core machine): at a 500 ms interval a verdict needs ~34 attempts for a
