@@ -242,15 +242,17 @@ export class IncidentManager {
       return undefined;
     }
     const hold = resolveHoldMs(inc, cfg);
-    // Verified: the attempts since the change point fail significantly less often than the incident did.
-    const vc = kind ? undefined : verifiedChange(inc, d, cfg);
+    // Verified: the attempts since the change point (without one, every attempt judged: after a restart the fault's
+    // attempts are gone) fail significantly less often than the incident did.
+    const vc = kind ? undefined : verifiedChange(inc, d, cfg, { kind: 'window', at: now - cfg.windowMs, attempts: d.attempts, failures: d.failures });
     if (vc && now - vc.changePoint.at >= hold) {
       const v = verification(d, vc.changePoint.at, vc.changePoint.attempts);
       if (v.verifiedBy !== 'backend_identity' || v.allNodesServed) {
         v.since = new Date(vc.changePoint.at).toISOString();
         v.pValue = vc.p;
         const cp = vc.changePoint;
-        inc.evidence = [...inc.evidence, `Resolved: ${cp.failures} of the ${cp.attempts} attempts since ${v.since} failed${cp.node ? ` (${cp.node} served again then)` : ''}; at the incident's failure rate of ${pct(faultRate(inc))} so few would happen by chance with p=${prob(vc.p)}.`];
+        const which = cp.kind === 'window' ? `the ${cp.attempts} attempts in the window` : `the ${cp.attempts} attempts since ${v.since}`;
+        inc.evidence = [...inc.evidence, `Resolved: ${cp.failures} of ${which} failed${cp.node ? ` (${cp.node} served again then)` : ''}; at the incident's failure rate of ${pct(faultRate(inc))} so few would happen by chance with p=${prob(vc.p)}.`];
         return this.resolve(entry, v, now);
       }
     }

@@ -28,19 +28,22 @@ export function resolveHoldMs(inc: Pick<Incident, 'reopens'>, cfg: Pick<Diagnosi
   return Math.max(cfg.resolveAfterMs, Math.min(grown, cfg.reopenWithinMs));
 }
 
+/** The attempts a resolve is tested on: since a change point, or (kind 'window') every attempt the diagnosis judged. */
+export type ResolveSegment = ChangePoint | { kind: 'window'; at: number; attempts: number; failures: number; node?: undefined };
+
 export interface VerifiedChange {
-  changePoint: ChangePoint;
+  changePoint: ResolveSegment;
   /** Chance of at most that many failures since the change at the incident's failure ratio. */
   p: number;
 }
 
 /**
- * The change point whose attempts since fail significantly less often than the incident (p <= pValue), if the
- * diagnosis has one. Undefined when there is none, the incident's ratio is 0 (nothing to be below), or the attempts
+ * The change point whose attempts since fail significantly less often than the incident (p <= pValue); without one,
+ * `whole` (every attempt judged: conservative, as it still holds the fault's failures unless a restart lost them). Undefined when there is none, the incident's ratio is 0 (nothing to be below), or the attempts
  * since are still too few.
  */
-export function verifiedChange(inc: Pick<Incident, 'failureRatio' | 'expectedFailureRatio'>, d: Pick<Diagnosis, 'changePoint'>, cfg: Pick<DiagnosisConfig, 'pValue'>): VerifiedChange | undefined {
-  const cp = d.changePoint;
+export function verifiedChange(inc: Pick<Incident, 'failureRatio' | 'expectedFailureRatio'>, d: Pick<Diagnosis, 'changePoint'>, cfg: Pick<DiagnosisConfig, 'pValue'>, whole?: ResolveSegment): VerifiedChange | undefined {
+  const cp = d.changePoint ?? whole;
   const rate = faultRate(inc);
   if (!cp || cp.attempts <= 0 || rate <= 0) return undefined;
   // Only a drop counts: a segment failing as often as the incident did is not a recovery whatever its size.

@@ -36,9 +36,13 @@ function asym(over: Partial<Diagnosis> = {}): Diagnosis {
   };
 }
 
+/**
+ * A verdict that no longer names the fault, its window still holding the fault's timeouts (30 of 120): too many for the
+ * verified resolve over the window, so these cases exercise the quiet way (the ratio they pass) unless they say otherwise.
+ */
 function healthy(lastSuccessAt: number, over: Partial<Diagnosis> = {}): Diagnosis {
   return asym({
-    verdict: 'healthy', confidence: 1, suspectedNodes: [], candidateNodes: [], failures: 0, successes: 120, failureRatio: 0, impairedRatio: 0,
+    verdict: 'healthy', confidence: 1, suspectedNodes: [], candidateNodes: [], failures: 30, successes: 90, failureRatio: 0, impairedRatio: 0,
     expectedFailureRatio: null, pValue: null, reasons: {}, nodes: nodes(lastSuccessAt), summary: 'web: healthy', evidence: [], remediation: [], ...over,
   });
 }
@@ -352,6 +356,16 @@ describe('verified resolve and re-open (default resolveAfter 10 s, reopenWithin 
     await clock.advance(12_000);
     // 23 clean attempts: (2/3)^23 = 9e-5 <= 1e-4; against 0.11 it would take 80.
     expect((await m.update(web, since(fix, 23))).map((e) => e.type)).toEqual(['resolved']);
+  });
+
+  it('without a change point (a restart lost the fault\'s attempts) tests every attempt judged', async () => {
+    await open();
+    await clock.advance(20_000);
+    const quiet = (attempts: number) => healthy(clock.now(), { attempts, failures: 0, successes: attempts, changePoint: null, nodes: nodes(clock.now()) });
+    expect(await m.update(web, quiet(22))).toEqual([]);
+    const ev = await m.update(web, quiet(30));
+    expect(ev.map((e) => e.type)).toEqual(['resolved']);
+    expect(ev[0]!.incident.evidence.at(-1)).toMatch(/^Resolved: 0 of the 30 attempts in the window failed; at the incident's failure rate of 33%/);
   });
 
   it('does not resolve by the test while a node with endpoints has not served since the change, nor while failures stay as frequent', async () => {
