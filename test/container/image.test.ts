@@ -208,6 +208,26 @@ describe.skipIf(tools.skip)('the container image (the repository Dockerfile, bui
     });
   });
 
+  it('runs the node evidence agent as the DaemonSet does (args node-agent): /v1/node of its own network namespace, non-root, SIGTERM exits 0', async () => {
+    const run = await ContainerRun.start({ image: image.name, config, args: ['node-agent', '--listen', '0.0.0.0:9465'] });
+    try {
+      await run.waitForLog(/"node agent started"/);
+      const pid = await run.pid();
+      expect(Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])).toBe(user.uid);
+      const node = await get(`http://${run.address}:9465/v1/node`);
+      expect(node.status).toBe(200);
+      const report = JSON.parse(node.body) as { interfaces: Record<string, { rpFilter: { effective: number } }>; reversePathDrops: number | null; errors: unknown[] };
+      expect(Object.keys(report.interfaces)).toContain('eth0');
+      expect(typeof report.reversePathDrops).toBe('number');
+      expect(report.errors).toEqual([]);
+      expect((await get(`http://${run.address}:9465/metrics`)).body).toContain('vipwatch_node_reverse_path_drops_total');
+      const { exit } = await run.stop(10_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+    } finally {
+      await run.dispose();
+    }
+  }, 90_000);
+
   it('runs the other commands through the same entrypoint: docker run IMAGE check-config --config ...', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vipwatch-ct-config-'));
     temps.push(dir);
