@@ -144,3 +144,17 @@ describe('kernel evidence from a real node agent on 127.0.0.1 (fixture /proc tre
     }
   });
 });
+
+describe('the agents example in config/example.yaml', () => {
+  it('decodes once uncommented', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseConfig } = await import('../../src/config/load.js');
+    const lines = readFileSync('config/example.yaml', 'utf8').split('\n');
+    const from = lines.indexOf('# kubernetes:');
+    const to = lines.findIndex((l, i) => i > from && l.startsWith('# Daily digest'));
+    const block = lines.slice(from, to).map((l) => l.slice(2)).join('\n');
+    const c = parseConfig(block, '/etc/vipwatch/vipwatch.yaml', { env: {} });
+    expect(c.agents).toEqual({ nodeUrlTemplate: 'http://{nodeIP}:9465', timeoutMs: 2000, intervalMs: 5000 });
+    expect(c.kubernetes.enabled).toBe(true);
+  });
+});
