@@ -277,6 +277,7 @@ function build(c: Ctx, f: Finding): Diagnosis {
     remediation: [],
     at: input.now,
     lastFailureAt: lastFailureAt(c.used),
+    firstAttemptAt: c.used[0]?.startedAt ?? null,
     lastSeq: sample.lastSeq,
   };
   d.nodes = nodeStats(c, d);

@@ -88,6 +88,8 @@ export interface Diagnosis {
   at: number;
   /** Start (epoch ms) of the newest failed attempt diagnosed; null when none failed. */
   lastFailureAt: number | null;
+  /** Start (epoch ms) of the oldest attempt judged; null when none. */
+  firstAttemptAt: number | null;
   /** Newest attempt seq seen (stalled included); lets incidents count attempts since a point. */
   lastSeq: number;
 }

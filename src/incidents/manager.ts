@@ -244,7 +244,7 @@ export class IncidentManager {
     const hold = resolveHoldMs(inc, cfg);
     // Verified: the attempts since the change point (without one, every attempt judged: after a restart the fault's
     // attempts are gone) fail significantly less often than the incident did.
-    const vc = kind ? undefined : verifiedChange(inc, d, cfg, { kind: 'window', at: now - cfg.windowMs, attempts: d.attempts, failures: d.failures });
+    const vc = kind ? undefined : verifiedChange(inc, d, cfg, { kind: 'window', at: d.firstAttemptAt ?? now, attempts: d.attempts, failures: d.failures });
     if (vc && now - vc.changePoint.at >= hold) {
       const v = verification(d, vc.changePoint.at, vc.changePoint.attempts);
       if (v.verifiedBy !== 'backend_identity' || v.allNodesServed) {

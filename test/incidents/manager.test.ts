@@ -29,7 +29,7 @@ function asym(over: Partial<Diagnosis> = {}): Diagnosis {
   return {
     target: 'web', verdict: 'asymmetric_routing', confidence: 0.99995, suspectedNodes: ['node-2'], candidateNodes: ['node-2'], identity: 'backend',
     attempts: 120, failures: 40, successes: 80, slowConnects: 0, failureRatio: 40 / 120, impairedRatio: 40 / 120, expectedFailureRatio: 1 / 3,
-    pValue: 5e-5, recovered: false, changePoint: null, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
+    pValue: 5e-5, recovered: false, changePoint: null, firstAttemptAt: null, reasons: { connect_timeout: 40 }, nodes: nodes(0, null), announcerNode: 'node-1', service: 'default/web',
     externalTrafficPolicy: 'Cluster', placementKnown: true, excluded: { stalled: 0, probeErrors: 0, otherView: 0 }, viewVersion: 'v1',
     summary: 'web: 33% of connections time out, only to backends on node-2', evidence: ['node-2 served none of the last 80 successes'],
     remediation: ['check rp_filter on node-2'], at: 0, lastSeq: 100, lastFailureAt: undefined as unknown as number | null, ...over,
@@ -361,9 +361,11 @@ describe('verified resolve and re-open (default resolveAfter 10 s, reopenWithin 
   it('without a change point (a restart lost the fault\'s attempts) tests every attempt judged', async () => {
     await open();
     await clock.advance(20_000);
-    const quiet = (attempts: number) => healthy(clock.now(), { attempts, failures: 0, successes: attempts, changePoint: null, nodes: nodes(clock.now()) });
-    expect(await m.update(web, quiet(22))).toEqual([]);
-    const ev = await m.update(web, quiet(30));
+    const quiet = (attempts: number, sinceMs: number) => healthy(clock.now(), { attempts, failures: 0, successes: attempts, changePoint: null, firstAttemptAt: clock.now() - sinceMs, nodes: nodes(clock.now()) });
+    expect(await m.update(web, quiet(22, 15_000))).toEqual([]);
+    // Enough attempts, but judged over less than resolveAfter (10 s): a restart 5 s ago.
+    expect(await m.update(web, quiet(30, 5_000))).toEqual([]);
+    const ev = await m.update(web, quiet(30, 15_000));
     expect(ev.map((e) => e.type)).toEqual(['resolved']);
     expect(ev[0]!.incident.evidence.at(-1)).toMatch(/^Resolved: 0 of the 30 attempts in the window failed; at the incident's failure rate of 33%/);
   });
