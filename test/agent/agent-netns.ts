@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inNetns, run } from '../lab/exec.js';
+import { deleteNetns, listNetns } from '../lab/lab.js';
 import { sysctlArgv } from '../lab/sysctl.js';
 
 export const NET = {
@@ -95,23 +96,12 @@ export class AgentNetns {
 
   async teardown(): Promise<void> {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const ns of [this.node, this.peer]) {
-      const pids = (await run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean);
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-      await run(['ip', 'netns', 'del', ns], { allowFail: true });
-    }
+    for (const ns of [this.node, this.peer]) await deleteNetns(ns);
   }
 
   /** True when the namespace exists (for the cleanup check). */
   async exists(ns: string): Promise<boolean> {
-    const { stdout } = await run(['ip', 'netns', 'list']);
-    return stdout.split('\n').some((l) => l.trim().split(/\s+/)[0] === ns);
+    return (await listNetns()).includes(ns);
   }
 }
 

@@ -361,12 +361,12 @@ function parseNetnsList(text: string): string[] {
   return text.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean);
 }
 
-async function listNetns(): Promise<string[]> {
+export async function listNetns(): Promise<string[]> {
   return parseNetnsList((await run(['ip', 'netns', 'list'])).stdout);
 }
 
 /** Kills what still runs in the namespace, then deletes it (a namespace with live processes would outlive its name). */
-async function deleteNetns(ns: string): Promise<void> {
+export async function deleteNetns(ns: string): Promise<void> {
   const pids = (await run(['ip', 'netns', 'pids', ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean);
   for (const pid of pids) {
     try {
