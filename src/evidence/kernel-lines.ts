@@ -8,6 +8,9 @@ import type { KernelNodeEvidence } from './types.js';
 /** The prefix of every evidence line written from kernel evidence (so a refresh can replace them). */
 export const KERNEL_LINE_PREFIX = 'Kernel of ';
 
+/** Marks a remediation line written from kernel evidence (so a refresh can replace it). */
+export const KERNEL_FIX_MARKER = '(its kernel reports strict rp_filter on';
+
 /** A suspected node's own kernel confirms the path drop: strict rp_filter somewhere and drops counted during the incident. */
 export function kernelConfirms(e: KernelNodeEvidence | undefined): boolean {
   return !!e && e.agent === 'ok' && e.strictInterfaces.length > 0 && (e.reversePathDropsSinceOpen ?? 0) > 0;
@@ -63,7 +66,7 @@ export function kernelRemediation(kernel: Readonly<Record<string, KernelNodeEvid
     // New interfaces (pod veths, VLANs) start from `default`: if it is strict they would be too.
     const anyDefaultStrict = Object.values(e.interfaces).some((i) => i.rpFilter.default === 1);
     if (anyDefaultStrict) keys.push('net.ipv4.conf.default.rp_filter');
-    out.push(`On ${node} (its kernel reports strict rp_filter on ${e.strictInterfaces.join(', ')}): \`sysctl -w ${keys.map((k) => `${k}=2`).join(' ')}\`, and persist it in /etc/sysctl.d/90-vipwatch-rp-filter.conf: ${keys.map((k) => `\`${k} = 2\``).join(', ')} (effective = max(all, interface): 2 on the interface is loose whatever all is, as long as all is not above 2).`);
+    out.push(`On ${node} ${KERNEL_FIX_MARKER} ${e.strictInterfaces.join(', ')}): \`sysctl -w ${keys.map((k) => `${k}=2`).join(' ')}\`, and persist it in /etc/sysctl.d/90-vipwatch-rp-filter.conf: ${keys.map((k) => `\`${k} = 2\``).join(', ')} (effective = max(all, interface): 2 on the interface is loose whatever all is, as long as all is not above 2).`);
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * evidence agents) goes into the record (`kernel`), its evidence and its remediation; a node whose kernel counts
  * reverse-path drops in strict mode during the incident confirms the verdict and raises the confidence.
  */
-import { KERNEL_LINE_PREFIX, kernelConfirms, kernelEvidenceLines, kernelRemediation } from '../evidence/kernel-lines.js';
+import { KERNEL_FIX_MARKER, KERNEL_LINE_PREFIX, kernelConfirms, kernelEvidenceLines, kernelRemediation } from '../evidence/kernel-lines.js';
 import type { KernelEvidenceSource } from '../evidence/types.js';
 import type { Incident } from './types.js';
 
@@ -24,7 +24,7 @@ export function attachKernel(inc: Incident, source: KernelEvidenceSource | undef
   inc.kernel = kernel;
   inc.evidence = [...inc.evidence.filter((l) => !l.startsWith(KERNEL_LINE_PREFIX)), ...kernelEvidenceLines(kernel)];
   const fix = kernelRemediation(kernel);
-  inc.remediation = [...fix, ...inc.remediation.filter((l) => !l.includes('(its kernel reports strict rp_filter on'))];
+  inc.remediation = [...fix, ...inc.remediation.filter((l) => !l.includes(KERNEL_FIX_MARKER))];
   if (opts.raise && inc.suspectedNodes.some((n) => kernelConfirms(kernel[n]))) {
     inc.confidence = Math.round((1 - (1 - inc.confidence) / KERNEL_CONFIRMATION_FACTOR) * 1e6) / 1e6;
   }
