@@ -7,8 +7,8 @@ import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from './wi
 
 /**
  * Per-target memory of recent attempts: a bounded ring in compact form (attempt objects are built only when read) plus
- * bucketed failure windows, a downsampled 1 h / 24 h series and the announcer's changes. Beside each failed attempt it keeps the node the diagnosis attributed it to (the attempt
- * itself never changes), and per-node counts of what it holds.
+ * bucketed failure windows, a downsampled 1 h / 24 h series and the announcer's changes. Beside each failed attempt it
+ * keeps the node the diagnosis attributed it to (the attempt itself never changes), and per-node counts of what it holds.
  */
 export class TargetHistory {
   private readonly ring: AttemptStore;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attempt } from '../../src/history/attempt.js';
 import { TargetHistory } from '../../src/history/history.js';
-import { Ring } from '../../src/history/ring.js';
+import { Ring } from './ring.js';
 import { FailureWindows } from '../../src/history/windows.js';
 import { CronSchedule } from '../../src/lib/cron.js';
 

@@ -1,6 +1,6 @@
 import type { Attempt, FailureAttribution } from '../../src/history/attempt.js';
 import { NodeTally, type NodeCounts } from '../../src/history/node-tally.js';
-import { Ring } from '../../src/history/ring.js';
+import { Ring } from './ring.js';
 import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from '../../src/history/windows.js';
 
 /**
