@@ -10,6 +10,20 @@ export interface FailureAttribution {
   readonly how: NodeHow;
 }
 
+/**
+ * The VIP's neighbour entry an attempt went to: what vipwatch's own neighbour table held for the VIP when the attempt
+ * started, read again when it ended (kubernetes.arp.enabled, vipwatch on the VIP's L2 segment). With two announcers
+ * (split brain) this says which one the attempt's packets were sent to.
+ */
+export interface AttemptNeighbour {
+  /** MACs in the neighbour table for the VIP when the attempt started, sorted; empty: no complete entry (routed, or unresolved). */
+  readonly macs: readonly string[];
+  /** Nodes owning those MACs (through Node InternalIPs or node agents), sorted; empty: no node is known to own them. */
+  readonly nodes: readonly string[];
+  /** False when the entry read when the attempt ended differed: which MAC its packets went to is not known. */
+  readonly steady: boolean;
+}
+
 /** The cluster view an attempt was made under (filled when cluster metadata is configured). */
 export interface AttemptClusterContext {
   readonly announcerNode?: string;
@@ -23,6 +37,8 @@ export interface AttemptClusterContext {
   readonly stale: boolean;
   /** Changes whenever announcer or endpoint placement changes; lets diagnosis spot a moving view. */
   readonly viewVersion: string;
+  /** The VIP's neighbour entry for this attempt; absent when vipwatch does not read the neighbour table. */
+  readonly neighbour?: AttemptNeighbour;
 }
 
 /** What the scheduler knows about an attempt besides the prober's result. */
