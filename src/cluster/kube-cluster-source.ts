@@ -91,6 +91,7 @@ export class KubeClusterSource implements ManagedClusterSource {
   private readonly loops: Loop[] = [];
   private readonly client: KubeClient;
   private readonly arp?: ArpWatcher;
+  private macOwners: (mac: string) => readonly string[] = () => [];
   private readonly selector: LabelRequirement[];
   private readonly listeners: (() => void)[] = [];
   private readonly warned = new Set<string>();
@@ -318,11 +319,17 @@ export class KubeClusterSource implements ManagedClusterSource {
     return { macs, nodes, changes: this.arp.changesFor(address) };
   }
 
+  setMacOwners(owners: (mac: string) => readonly string[]): void {
+    this.macOwners = owners;
+  }
+
+  /** Nodes owning a MAC: an InternalIP whose neighbour entry has it, or an agent reporting it on an interface. */
   private nodesForMac(mac: string): string[] {
     if (!this.arp) return [];
-    const out: string[] = [];
-    for (const n of this.nodes.values()) if (n.internalIps.some((ip) => this.arp!.macsFor(ip).includes(mac))) out.push(n.meta.name);
-    return out;
+    const out = new Set<string>();
+    for (const n of this.nodes.values()) if (n.internalIps.some((ip) => this.arp!.macsFor(ip).includes(mac))) out.add(n.meta.name);
+    for (const n of this.macOwners(mac)) out.add(n);
+    return [...out].sort();
   }
 
   /**

@@ -121,4 +121,9 @@ export interface ManagedClusterSource extends ClusterSource {
   resources(): ResourceStatus[];
   /** Resolves once every loop started by start() has ended after its signal aborted. */
   done(): Promise<void>;
+  /**
+   * A second way to name the node(s) owning a MAC, beside the neighbour entries of Node InternalIPs: the interface
+   * MACs the node evidence agents report. Returns [] when it does not know the MAC.
+   */
+  setMacOwners?(owners: (mac: string) => readonly string[]): void;
 }
