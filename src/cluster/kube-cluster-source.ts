@@ -265,6 +265,10 @@ export class KubeClusterSource implements ManagedClusterSource {
     return { view, relevant, namespace, version: viewVersion(view), backends: backendIndex(endpoints, namespace) };
   }
 
+  nodeNames(): string[] {
+    return [...this.nodes.values()].map((n) => n.meta.name).sort();
+  }
+
   nodeAddresses(node: string): string[] {
     return [...(this.nodes.get(node)?.internalIps ?? [])];
   }

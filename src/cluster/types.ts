@@ -106,6 +106,8 @@ export interface ClusterSource {
   onTargetsChanged(listener: () => void): void;
   /** A Node's InternalIPs as the API reports them (empty when unknown or without cluster metadata). */
   nodeAddresses?(node: string): string[];
+  /** Names of the Nodes the API reports, sorted (empty without cluster metadata). */
+  nodeNames?(): string[];
 }
 
 /** What `createClusterSource` returns: the ClusterSource plus the hooks `vipwatch run` wires. */
