@@ -1,4 +1,4 @@
-/** One read of a node's kernel evidence: the conf sysctls, the netstat counters and the interfaces' addresses. */
+/** One read of a node's kernel evidence: the conf sysctls, the netstat counters and the interfaces' addresses and MACs. */
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { packageVersion } from '../lib/version.js';
 import { readConf, type InterfaceConf } from './conf.js';
@@ -13,7 +13,7 @@ export interface NodeReaderOptions {
   node: string;
   /** Where proc/ is found: '/' on a node; a fixture tree in tests. */
   root?: string;
-  /** The addresses of the agent's network namespace (os.networkInterfaces by default). */
+  /** The addresses and MACs of the agent's network namespace (os.networkInterfaces by default). */
   networkInterfaces?: NetworkInterfaces;
   /** Epoch ms, for readAt. */
   now?: () => number;
@@ -69,10 +69,25 @@ export class NodeReader {
     }
     const out: Record<string, InterfaceEvidence> = {};
     for (const [name, c] of Object.entries(conf)) {
-      out[name] = { ...c, addresses: (nics[name] ?? []).map((a) => a.cidr ?? a.address) };
+      const entries = nics[name] ?? [];
+      const e: InterfaceEvidence = { ...c, addresses: entries.map((a) => a.cidr ?? a.address) };
+      const mac = macOf(entries);
+      if (mac) e.mac = mac;
+      out[name] = e;
     }
     return out;
   }
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+/** The interface's link-layer address, lower-case; undefined for none (lo's all-zero MAC, a tunnel without one). */
+export function macOf(entries: readonly NetworkInterfaceInfo[]): string | undefined {
+  for (const a of entries) {
+    const mac = a.mac?.toLowerCase();
+    if (mac && MAC.test(mac) && mac !== '00:00:00:00:00:00') return mac;
+  }
+  return undefined;
 }
 
 function asReadError(err: unknown, root: string): AgentReadError {

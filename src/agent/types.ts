@@ -23,6 +23,12 @@ export interface InterfaceEvidence {
   logMartians: ConfScopes;
   /** The interface's addresses in CIDR form (IPv4 and IPv6), as the agent's network namespace sees them. */
   addresses: string[];
+  /**
+   * The interface's MAC, lower-case (e.g. "02:42:ac:11:00:02"): what a neighbour entry for one of this node's
+   * addresses points at, so vipwatch can name the node behind a MAC. Absent when the interface has none (lo's all-zero
+   * MAC, a layer-3 tunnel) or no address (os.networkInterfaces lists only interfaces with an address).
+   */
+  mac?: string;
 }
 
 /** The netstat groups the agent reports, and in each only the counters it knows (a missing counter is absent). */

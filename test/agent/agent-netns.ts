@@ -18,6 +18,8 @@ export const NET = {
   /** The source PEER sends from: not on NODE's eth1 side, so a strict check fails. */
   spoofed: '203.0.113.7',
   nodeEth1Mac: '02:00:5e:a9:00:01',
+  /** Set after the link exists (ip link set ... address), as an operator would: the agent must report this one. */
+  nodeEth0Mac: '02:00:5e:a9:00:81',
 } as const;
 
 export class AgentNetns {
@@ -42,6 +44,7 @@ export class AgentNetns {
       }
       await run(['ip', '-n', n, 'link', 'add', 'eth1', 'address', NET.nodeEth1Mac, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', p]);
       await run(['ip', '-n', n, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', p]);
+      await run(['ip', '-n', n, 'link', 'set', 'eth0', 'address', NET.nodeEth0Mac]);
       // NODE's sysctls before its addresses: strict on eth1, loose elsewhere, default 2 (as many distributions ship it).
       await this.setSysctls(n, [
         ['net.ipv4.conf.all.rp_filter', 0], ['net.ipv4.conf.default.rp_filter', 2], ['net.ipv4.conf.lo.rp_filter', 0],

@@ -9,18 +9,26 @@ export function fixtureRoot(name: 'strict-eth1' | 'all-strict' | 'old-kernel' | 
   return `${FIXTURES}${name}`;
 }
 
-const v4 = (address: string, prefix: number): NetworkInterfaceInfo => ({
-  address, netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: `${address}/${prefix}`,
+const v4 = (address: string, prefix: number, mac: string): NetworkInterfaceInfo => ({
+  address, netmask: '255.255.255.0', family: 'IPv4', mac, internal: false, cidr: `${address}/${prefix}`,
 });
 
-/** What os.networkInterfaces() would say on the node of the strict-eth1 fixture (flannel.1 has no address). */
-export function fixtureInterfaces(): NodeJS.Dict<NetworkInterfaceInfo[]> {
+/** The fixture node's interface MACs (eth1's upper-case, as some drivers would never print it: reported lower-case). */
+export const FIXTURE_MACS = { eth0: '02:00:00:00:00:01', eth1: '02:00:00:00:00:02', docker0: '02:42:ac:11:00:01' } as const;
+
+/**
+ * What os.networkInterfaces() would say on the node of the strict-eth1 fixture (flannel.1 has no address). `macs`
+ * replaces eth0's and eth1's MACs (two agents standing for two nodes).
+ */
+export function fixtureInterfaces(macs: { eth0?: string; eth1?: string } = {}): NodeJS.Dict<NetworkInterfaceInfo[]> {
+  const eth0 = macs.eth0 ?? FIXTURE_MACS.eth0;
+  const eth1 = macs.eth1 ?? FIXTURE_MACS.eth1.toUpperCase();
   return {
-    lo: [{ ...v4('127.0.0.1', 8), internal: true }],
-    eth0: [v4('198.18.0.12', 24), { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:01', internal: false, cidr: 'fe80::1/64', scopeid: 2 }],
-    eth1: [v4('198.19.0.12', 24)],
+    lo: [{ ...v4('127.0.0.1', 8, '00:00:00:00:00:00'), internal: true }],
+    eth0: [v4('198.18.0.12', 24, eth0), { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: eth0, internal: false, cidr: 'fe80::1/64', scopeid: 2 }],
+    eth1: [v4('198.19.0.12', 24, eth1)],
     // Present in the namespace but with no conf entry: not reported (the agent reports what conf/ lists).
-    docker0: [v4('172.17.0.1', 16)],
+    docker0: [v4('172.17.0.1', 16, FIXTURE_MACS.docker0)],
   };
 }
 

@@ -68,7 +68,7 @@ describe.skipIf(tools.skip)('vipwatch node-agent in a network namespace (real ke
     return parseNetstat(stdout).Udp!.NoPorts!;
   }
 
-  it('reports the namespace\'s interfaces, sysctls and addresses, not the host\'s', async () => {
+  it('reports the namespace\'s interfaces, sysctls, addresses and MACs, not the host\'s', async () => {
     const r = await nodeReport();
     expect(r.node).toBe('netns-node');
     expect(r.errors).toEqual([]);
@@ -82,6 +82,10 @@ describe.skipIf(tools.skip)('vipwatch node-agent in a network namespace (real ke
     expect(r.interfaces.eth1!.addresses).toContain(`${NET.nodeEth1}/25`);
     expect(r.interfaces.eth0!.addresses).toContain(`${NET.nodeEth0}/25`);
     expect(r.interfaces.lo!.addresses).toContain('127.0.0.1/8');
+    // The MACs the kernel gave the veths (eth1's at creation, eth0's by ip link set ... address); lo has none.
+    expect(r.interfaces.eth1!.mac).toBe(NET.nodeEth1Mac);
+    expect(r.interfaces.eth0!.mac).toBe(NET.nodeEth0Mac);
+    expect(r.interfaces.lo).not.toHaveProperty('mac');
     expect(r.reversePathDrops).toBe(await kernelDrops());
     const metrics = await net.httpGet(net.node, `${AGENT}/metrics`);
     expect(metrics.body.split('\n')).toContain('vipwatch_node_rp_filter{interface="eth1",scope="effective"} 1');

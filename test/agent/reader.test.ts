@@ -2,10 +2,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NodeReader } from '../../src/agent/reader.js';
+import { macOf, NodeReader } from '../../src/agent/reader.js';
 import { ERR } from '../../src/lib/error-codes.js';
 import { parseNetstat as labParseNetstat } from '../lab/netstat.js';
-import { FIXED_NOW, fixtureInterfaces, fixtureRoot } from './fixtures.js';
+import { FIXED_NOW, FIXTURE_MACS, fixtureInterfaces, fixtureRoot } from './fixtures.js';
 
 const reader = (root: string) => new NodeReader({ node: 'node-2', root, networkInterfaces: fixtureInterfaces, now: () => FIXED_NOW, agentVersion: '9.9.9' });
 
@@ -21,12 +21,17 @@ describe('NodeReader on fixture /proc trees', () => {
       rpFilter: { all: 0, default: 2, interface: 1, effective: 1 },
       logMartians: { all: 0, default: 0, interface: 1, effective: 1 },
       addresses: ['198.19.0.12/24'],
+      mac: FIXTURE_MACS.eth1,
     });
+    expect(r.interfaces.eth0!.mac).toBe(FIXTURE_MACS.eth0);
     expect(r.interfaces.eth0!.rpFilter).toEqual({ all: 0, default: 2, interface: 2, effective: 2 });
     expect(r.interfaces.eth0!.addresses).toEqual(['198.18.0.12/24', 'fe80::1/64']);
     expect(r.interfaces.lo!.rpFilter.effective).toBe(0);
     // An interface with no address (a VXLAN device before its address is set) is still reported.
     expect(r.interfaces['flannel.1']).toMatchObject({ rpFilter: { effective: 2 }, addresses: [] });
+    // No MAC where there is none: lo's is all zeros, flannel.1 has no address so os.networkInterfaces lists it not.
+    expect(r.interfaces.lo).not.toHaveProperty('mac');
+    expect(r.interfaces['flannel.1']).not.toHaveProperty('mac');
     const strict = Object.entries(r.interfaces).filter(([, e]) => e.rpFilter.effective === 1).map(([n]) => n);
     expect(strict).toEqual(['eth1']);
   });
@@ -99,6 +104,15 @@ describe('NodeReader on fixture /proc trees', () => {
   it('os.networkInterfaces failing leaves the addresses empty and the sysctls reported', async () => {
     const r = await new NodeReader({ node: 'n', root: fixtureRoot('strict-eth1'), networkInterfaces: () => { throw new Error('uv_interface_addresses'); } }).read();
     expect(r.interfaces.eth1).toMatchObject({ rpFilter: { effective: 1 }, addresses: [] });
+    expect(r.interfaces.eth1).not.toHaveProperty('mac');
+  });
+
+  it('macOf: the first well-formed, non-zero MAC of the interface\'s entries, lower-case; none from zeros or junk', () => {
+    const at = (mac: string) => ({ address: '10.0.0.1', netmask: '255.0.0.0', family: 'IPv4' as const, mac, internal: false, cidr: '10.0.0.1/8' });
+    expect(macOf([at('00:00:00:00:00:00'), at('0A:58:0A:F4:00:01')])).toBe('0a:58:0a:f4:00:01');
+    expect(macOf([at('00:00:00:00:00:00')])).toBeUndefined();
+    expect(macOf([at(''), at('02:00:00:00:01'), at('02-00-00-00-00-01')])).toBeUndefined();
+    expect(macOf([])).toBeUndefined();
   });
 
   it('an interface removed between the listing and the read (a pod\'s veth) is left out silently; one missing a file is an error', async () => {

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { Secret } from '../../src/lib/secret.js';
 import { packageVersion } from '../../src/lib/version.js';
 import { needTools, PROMTOOL } from '../support/tools.js';
-import { FIXED_NOW, fixtureInterfaces, fixtureRoot } from './fixtures.js';
+import { FIXED_NOW, FIXTURE_MACS, fixtureInterfaces, fixtureRoot } from './fixtures.js';
 
 const promtool = needTools('promtool check metrics (node agent)', PROMTOOL());
 const TOKEN = 'agent-token-3f9a1c';
@@ -49,7 +49,10 @@ describe('node agent server on 127.0.0.1:0, reading the strict-eth1 fixture', ()
     expect(body).toMatchObject({ node: 'node-2', readAt: '2026-01-02T03:04:05.000Z', agentVersion: packageVersion(), errors: [] });
     expect(body.interfaces.eth1).toEqual({
       rpFilter: { all: 0, default: 2, interface: 1, effective: 1 }, logMartians: { all: 0, default: 0, interface: 1, effective: 1 }, addresses: ['198.19.0.12/24'],
+      mac: FIXTURE_MACS.eth1,
     });
+    expect(body.interfaces.eth0.mac).toBe(FIXTURE_MACS.eth0);
+    expect(body.interfaces.lo).not.toHaveProperty('mac');
     expect(Object.entries(body.interfaces).filter(([, e]: [string, any]) => e.rpFilter.effective === 1).map(([n]) => n)).toEqual(['eth1']);
     expect(Number.isInteger(body.reversePathDrops)).toBe(true);
     expect(Object.keys(body.counters)).toEqual(['TcpExt', 'IpExt']);
