@@ -93,3 +93,26 @@ export function runsClusteringP(seq: readonly boolean[]): number {
   // Continuity correction: runs are integers.
   return normalCdf((runs + 0.5 - mean) / Math.sqrt(variance));
 }
+
+/**
+ * Fisher's exact test on the 2x2 table [[a, b], [c, d]], one-sided: the probability, with the margins fixed, of a table
+ * whose top-left cell is `a` or more (the first row's share of the first column at least this high). With rows = group
+ * (the MACs under suspicion, the rest) and columns = outcome (failed, succeeded), small values mean the first group fails
+ * more than chance would make it. Exact: hypergeometric terms summed in log space.
+ */
+export function fisherExact(a: number, b: number, c: number, d: number): number {
+  if ([a, b, c, d].some((x) => x < 0 || !Number.isInteger(x))) throw new RangeError(`fisherExact: cells must be non-negative integers, got ${a}, ${b}, ${c}, ${d}`);
+  const row1 = a + b;
+  const col1 = a + c;
+  const n = a + b + c + d;
+  const hi = Math.min(row1, col1);
+  if (a <= Math.max(0, row1 + col1 - n)) return 1;
+  const logDenom = logChoose(n, row1);
+  let sum = 0;
+  for (let x = a; x <= hi; x++) sum += Math.exp(logChoose(col1, x) + logChoose(n - col1, row1 - x) - logDenom);
+  return Math.min(1, sum);
+}
+
+function logChoose(n: number, k: number): number {
+  return logFact(n) - logFact(k) - logFact(n - k);
+}
