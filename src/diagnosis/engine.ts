@@ -1,7 +1,8 @@
 /**
  * Diagnosis, attempt by attempt: for each recorded attempt it returns the target's verdict (when re-diagnosed), the node
- * the attempt is attributed to (a failure) and a burst to ask for. It holds only its own memory (the latest verdict and
- * the burst plan per target); it does no I/O and calls nothing: the pipeline hands its output on.
+ * the attempt is attributed to (a failure), a burst to ask for and the failover gap it closed. It holds only its own
+ * memory (the latest verdict, the burst plan and the failover tracker per target); it does no I/O and calls nothing:
+ * the pipeline hands its output on.
  */
 import type { TargetClusterView } from '../cluster/types.js';
 import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
@@ -11,6 +12,7 @@ import type { TargetHistory } from '../history/history.js';
 import { attributeFailure } from './attribution.js';
 import { BurstPlanner, type BurstRequest } from './burst.js';
 import { diagnose } from './diagnose.js';
+import { failoverGapsLine, FailoverGapTracker, gapsInWindow, type FailoverGap } from './failover-gaps.js';
 import type { Diagnosis } from './types.js';
 
 export interface DiagnosisStepInput {
@@ -38,11 +40,14 @@ export interface DiagnosisStep {
   attribution: FailureAttribution | undefined;
   /** Extra attempts to ask the scheduler for; report what it accepted with burstAccepted(). */
   burst: BurstRequest | undefined;
+  /** The failover gap this attempt closed (a success through a new announcer: see failover-gaps.ts), if any. */
+  failoverGap?: FailoverGap;
 }
 
 export class DiagnosisEngine {
   private readonly bursts: BurstPlanner;
   private readonly latest = new Map<string, Diagnosis>();
+  private readonly failovers = new Map<string, FailoverGapTracker>();
 
   constructor(private readonly config: DiagnosisConfig) {
     this.bursts = new BurstPlanner(config);
@@ -52,9 +57,10 @@ export class DiagnosisEngine {
     const { attempt: a, target: t, view, now } = input;
     const prev = this.latest.get(t.name);
     let d = prev;
+    const failoverGap = this.failoverGap(input);
     const diagnosed = this.worthDiagnosing(a, prev, input.incidentOpen);
     if (diagnosed) {
-      d = diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config });
+      d = this.withFailoverGaps(diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config }));
       this.latest.set(t.name, d);
     }
     // A probe_error never left vipwatch: no node is to blame (it keeps node "unknown" in metrics).
@@ -62,7 +68,23 @@ export class DiagnosisEngine {
     // A blamed node serving again while an incident is open: verify the fix with a burst instead of waiting for the schedule.
     const verifyChangeAt = input.incidentOpen && d?.changePoint?.kind === 'served_again' ? d.changePoint.at : undefined;
     const burst = this.bursts.plan({ target: t.name, attempt: a, now, diagnosis: d, timeoutMs: t.timeoutMs, verifyChangeAt });
-    return { diagnosis: d, diagnosed, changed: diagnosed && (!prev || prev.verdict !== d!.verdict), previousVerdict: prev?.verdict, attribution, burst };
+    const out: DiagnosisStep = { diagnosis: d, diagnosed, changed: diagnosed && (!prev || prev.verdict !== d!.verdict), previousVerdict: prev?.verdict, attribution, burst };
+    if (failoverGap) out.failoverGap = failoverGap;
+    return out;
+  }
+
+  /** Feeds the attempt to the target's failover tracker; returns the gap it closed. */
+  private failoverGap({ attempt, target, history, now }: DiagnosisStepInput): FailoverGap | undefined {
+    let tracker = this.failovers.get(target.name);
+    if (!tracker) this.failovers.set(target.name, (tracker = new FailoverGapTracker(this.config.windowMs)));
+    return tracker.feed(attempt, () => history.since(this.config.windowMs, now));
+  }
+
+  /** The target's failover gaps in the window, as one more evidence line (the diagnosis itself is not changed). */
+  private withFailoverGaps(d: Diagnosis): Diagnosis {
+    const gaps = this.failovers.get(d.target)?.recent();
+    const line = gaps && failoverGapsLine(gapsInWindow(gaps, this.config.windowMs, d.at));
+    return line ? { ...d, evidence: [...d.evidence, line] } : d;
   }
 
   /** What the scheduler accepted of the burst just returned: 0 releases it (no cooldown), fewer shortens it. */
@@ -78,6 +100,7 @@ export class DiagnosisEngine {
   forget(target: string): void {
     this.latest.delete(target);
     this.bursts.forget(target);
+    this.failovers.delete(target);
   }
 
   /** Targets with a remembered verdict. */

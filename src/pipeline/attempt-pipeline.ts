@@ -1,6 +1,6 @@
 /**
- * The one-way path of a recorded attempt: diagnosis (verdict, attribution, burst) -> history's attribution -> metrics
- * -> incidents -> the scheduler's bursts -> logs and listeners. Each stage gets what the earlier ones produced as
+ * The one-way path of a recorded attempt: diagnosis (verdict, attribution, burst, failover gap) -> history's attribution
+ * -> metrics -> incidents -> the scheduler's bursts -> logs and listeners. Each stage gets what the earlier ones produced as
  * arguments, so no order of calls elsewhere can label an attempt wrongly; nothing downstream calls back up.
  */
 import type { ClusterSnapshot } from '../cluster/types.js';
@@ -23,7 +23,7 @@ export interface AttemptPipelineOptions {
   logger: Logger;
   diagnosis: DiagnosisEngine;
   incidents: Pick<IncidentService, 'update' | 'isOpen'>;
-  metrics: Pick<ProbeMetrics, 'record'>;
+  metrics: Pick<ProbeMetrics, 'record' | 'failoverGap'>;
   selfErrors: Pick<SelfErrorMonitor, 'observe'>;
   /** Asks the scheduler for extra attempts; returns how many it accepted. */
   requestBurst(target: string, req: BurstRequest): number;
@@ -59,6 +59,7 @@ export class AttemptPipeline {
     const attribution = step?.attribution;
     if (attribution) history.attribute(attempt.seq, attribution);
     this.o.metrics.record(attempt, target, attribution);
+    if (step?.failoverGap?.seconds != null) this.o.metrics.failoverGap(target, step.failoverGap.seconds);
     this.o.selfErrors.observe(attempt);
     if (step) this.forward(step, attempt, target);
     if (logger.enabled('debug')) logger.debug('attempt', { target: target.name, ...attemptJson(attempt, attribution) });
