@@ -21,7 +21,7 @@ export interface ScenarioOptions {
   /** Passed to the Lab (prefix, iptables backend). */
   lab?: Omit<LabOptions, 'log'>;
   /** Overrides of the generated vipwatch config. */
-  config?: Pick<LabConfigInput, 'intervalMs' | 'timeoutMs' | 'logLevel' | 'diagnosis' | 'defaultDiagnosis'>;
+  config?: Pick<LabConfigInput, 'intervalMs' | 'timeoutMs' | 'logLevel' | 'diagnosis' | 'defaultDiagnosis' | 'arp'>;
   /** Runs `vipwatch node-agent` in every node namespace and points vipwatch's agents.nodeUrlTemplate at them. */
   agents?: boolean;
 }

@@ -39,6 +39,8 @@ export interface LabConfigInput {
   defaultDiagnosis?: boolean;
   /** agents.nodeUrlTemplate: the node evidence agents (none when absent). */
   agentUrlTemplate?: string;
+  /** kubernetes.arp: read the client namespace's /proc/net/arp every `intervalMs` (off when absent). */
+  arp?: { intervalMs: number };
 }
 
 /** The vipwatch config a user would write for the lab cluster: one HTTP target on the VIP, the cluster API, both alert channels. */
@@ -61,6 +63,7 @@ export function labConfig(o: LabConfigInput): Record<string, unknown> {
       apiServer: o.kubeApi,
       tokenFile: o.tokenFile,
       metallbNamespace: METALLB_NAMESPACE,
+      ...(o.arp ? { arp: { enabled: true, interval: `${o.arp.intervalMs}ms` } } : {}),
     },
     ...(o.agentUrlTemplate ? { agents: { nodeUrlTemplate: o.agentUrlTemplate } } : {}),
     diagnosis: o.defaultDiagnosis ? { ...o.diagnosis } : { ...LAB_DIAGNOSIS, ...o.diagnosis },
