@@ -173,7 +173,10 @@ export class FailoverGapTracker {
 
   private remember(now: Announcer, t: number): void {
     const prev = this.last[now.source];
-    if (!prev || t > prev.at) this.last[now.source] = { ...now, at: t };
+    if (prev && t <= prev.at) return;
+    // The same announcer again (nearly every attempt): no new object.
+    if (prev && prev.key === now.key && prev.node === now.node) prev.at = t;
+    else this.last[now.source] = { ...now, at: t };
   }
 
   private open(prev: Last, now: Announcer, t: number, window: () => readonly Attempt[]): void {
