@@ -7,9 +7,10 @@
 import type { AgentsConfig } from '../config/sections/agents.js';
 import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
 import { ERR } from '../lib/error-codes.js';
-import { errorCode, errorMessage, VipwatchError } from '../lib/errors.js';
+import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { AgentClient, type AgentReport } from './agent-client.js';
+import { agentUrl } from './agent-url.js';
 import type { KernelEvidenceSource, KernelInterface, KernelNodeEvidence } from './types.js';
 
 export interface KernelEvidenceOptions {
@@ -110,14 +111,7 @@ export class KernelEvidence implements KernelEvidenceSource {
   }
 
   private urlFor(node: string): string {
-    const t = this.o.config.nodeUrlTemplate;
-    let url = t.replaceAll('{nodeName}', encodeURIComponent(node));
-    if (url.includes('{nodeIP}')) {
-      const ip = this.o.nodeAddresses(node)[0];
-      if (!ip) throw new VipwatchError(ERR.AGENT_NO_ADDRESS, `node ${node} has no InternalIP in the cluster view`);
-      url = url.replaceAll('{nodeIP}', ip.includes(':') ? `[${ip}]` : ip);
-    }
-    return url;
+    return agentUrl(this.o.config.nodeUrlTemplate, node, (n) => this.o.nodeAddresses(n));
   }
 
   private evidenceOf(node: string, since: number): KernelNodeEvidence {
