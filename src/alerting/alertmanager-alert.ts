@@ -17,6 +17,7 @@ const ALERTNAME: Record<IncidentKind, string> = {
   http_errors: 'VipHttpErrors',
   etp_local_no_endpoint: 'VipEtpLocalNoEndpoint',
   intermittent_blocks: 'VipIntermittentBlocks',
+  announcement_conflict: 'VipAnnouncementConflict',
 };
 
 /**

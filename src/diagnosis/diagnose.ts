@@ -5,8 +5,10 @@
  * (or, without backend identity, the path-drop signature) holds at pValue, else packet_loss when the drops look like
  * random loss, else "still gathering evidence" (insufficient_data). An outage under externalTrafficPolicy: Local whose
  * announcer has no local endpoint is etp_local_no_endpoint; failures in blocks (runs test) are intermittent_blocks.
+ * Failures that depend on which of several MACs the VIP's neighbour entry held (announcement_conflict) come first.
  */
 import type { Attempt } from '../history/attempt.js';
+import { announcementConflict } from './announcement.js';
 import { attributeFailure } from './attribution.js';
 import { intermittentBlocks } from './blocks.js';
 import type { Ctx, Finding } from './context.js';
@@ -69,6 +71,9 @@ function afterFix(used: readonly Attempt[], at: number): Attempt[] {
 function decide(c: Ctx): Finding {
   const { cfg, used, t } = c;
   const down = wentDown(c);
+  // Failures that follow the VIP's MAC name the second announcer: ahead of the outage, block and loss rules it explains.
+  const conflict = announcementConflict(c, { down: !!down });
+  if (conflict) return conflict;
   if (down) return down;
   if (used.length < cfg.minAttempts) return fewUnderView(c);
   const rec = recoveryStreak(used, cfg.minAttempts, cfg.pValue, cfg.consistencyAlpha);

@@ -2,6 +2,7 @@
  * Remediation text per verdict, following the troubleshooting guide's decision tree: intermittent -> likely rp_filter on
  * an asymmetric return path (loose mode, or externalTrafficPolicy: Local when the source IP must be kept or the network
  * is not trusted); never works -> check other layers first. rp_filter=0 is only ever mentioned with the spoofing warning.
+ * Two MACs answering for the VIP (announcement_conflict) is an announcement problem: the guide's "other layers".
  */
 import type { Verdict } from './types.js';
 
@@ -46,6 +47,8 @@ export function remediation(i: RemediationInput): string[] {
       return etpLocal(i);
     case 'intermittent_blocks':
       return blocks(i);
+    case 'announcement_conflict':
+      return conflict(i);
     default:
       return [];
   }
@@ -146,5 +149,19 @@ function blocks(i: RemediationInput): string[] {
     `Candidate: the announcer flapping. Watch the announcement of ${i.address} over time: \`kubectl get servicel2statuses -A -l metallb.io/service-name=<name> -w\`, ${svc}'s nodeAssigned events, the speakers' logs and memberlist (\`kubectl logs -n metallb-system -l component=speaker\`); from a host on the VIP's subnet, \`ip monitor neigh\` shows the VIP's MAC changing. Several MACs: split brain, or IPVS kube-proxy without strictARP: true.`,
     'Candidate: the path flapping. Check the routers and links between vipwatch and the cluster: route or BGP session flaps, ECMP changes, interface errors and link flaps in their logs.',
     'A vipwatch on the VIP\'s L2 segment with kubernetes.arp.enabled sees which MAC each attempt went to: that tells an announcer flap from a path flap.',
+  ];
+}
+
+function conflict(i: RemediationInput): string[] {
+  const rogue = i.suspectedNodes.length ? i.suspectedNodes.join(', ') : 'the host whose MAC the evidence names (no node owns it)';
+  const legit = i.announcerNode ?? 'the node MetalLB chose';
+  return [
+    `More than one MAC answers ARP for ${i.address} and connections fail through ${rogue}: a split brain (two announcers), not rp_filter and not random loss. Clients follow whichever MAC answered last, so the VIP works while the entry points at ${legit} and fails while it points at ${rogue}.`,
+    `Who MetalLB thinks announces: \`kubectl get servicel2statuses -A -l metallb.io/service-name=<name>\` (and the Service's nodeAssigned events): one node, ${legit}; any other MAC answering is not MetalLB's choice.`,
+    'The speakers\' memberlist: `kubectl -n metallb-system logs ds/speaker` (each pod: `kubectl -n metallb-system logs -l component=speaker --prefix`): memberlist join/leave and "node event" lines show a partition, after which each side announces; the speakers must reach each other on the memberlist port (7946, TCP and UDP).',
+    'kube-proxy in IPVS mode answers ARP for every Service address on every node unless `strictARP: true` is set: `kubectl -n kube-system get configmap kube-proxy -o yaml | grep -A2 -i strictARP` (set it under `ipvs:`, then restart kube-proxy).',
+    `The L2Advertisement's nodeSelectors and interfaces: \`kubectl -n metallb-system get l2advertisements -o yaml\`: should ${rogue} announce ${i.address} at all, and on which interface (two NICs on one subnet answer with two MACs)?`,
+    `A duplicate of ${i.address} outside the cluster: from a host on the VIP's segment, \`arping -D -I <interface> -c 3 ${i.address}\` lists every MAC that answers, and \`ip monitor neigh\` shows the VIP's entry flipping; a MAC that belongs to no node is another host configured with the address.`,
+    'After the fix vipwatch sees one MAC again and resolves the incident once the attempts through it keep succeeding.',
   ];
 }

@@ -4,5 +4,6 @@
  */
 export const INCIDENT_KINDS = [
   'asymmetric_routing', 'vip_unreachable', 'packet_loss', 'backend_refused', 'http_errors', 'etp_local_no_endpoint', 'intermittent_blocks',
+  'announcement_conflict',
 ] as const;
 export type IncidentKind = (typeof INCIDENT_KINDS)[number];
