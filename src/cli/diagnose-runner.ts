@@ -5,6 +5,7 @@
  * (diagnose-stop.ts), or when the signal aborts (Ctrl-C); attempts still in flight then are abandoned, not recorded.
  */
 import type { ClusterSource } from '../cluster/types.js';
+import { contextToRecord } from '../cluster/view.js';
 import { toProbeSpec } from '../config/probe-spec.js';
 import type { DiagnosisConfig } from '../config/sections/diagnosis.js';
 import type { TargetConfig } from '../config/targets.js';
@@ -112,7 +113,7 @@ export async function runAttempts(o: RunnerOptions): Promise<RunOutcome> {
           startedAt: at,
           stalled: o.stalledBetween?.(startMono, clock.monotonic()) ?? false,
           burst: false,
-          cluster: snapshot?.context,
+          cluster: contextToRecord(snapshot),
           backendNode: result.ok && result.backend ? snapshot?.nodeOf(result.backend) : undefined,
         });
         const named = !result.ok && result.backend ? snapshot?.nodeOf(result.backend) : undefined;

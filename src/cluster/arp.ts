@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { sleep, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
@@ -11,6 +12,12 @@ export interface NeighbourEntry {
 
 const INCOMPLETE = '00:00:00:00:00:00';
 const MAX_CHANGES = 20;
+/**
+ * A read of the table this recent serves an attempt's start or end: far below the 1 s between a SYN and its first
+ * retransmission, so a flip it misses cannot change where the attempt's packets went, and attempts starting together
+ * (a burst, many targets) share one read: at most 50 reads a second whatever the number of targets.
+ */
+export const NEIGHBOUR_FRESH_MS = 20;
 
 /** Parses /proc/net/arp; incomplete entries (flags 0x0 or an all-zero MAC) are left out. */
 export function parseArpTable(text: string): NeighbourEntry[] {
@@ -46,6 +53,8 @@ export class ArpWatcher {
   private readonly lastMacs = new Map<string, { macs: string[]; since: number }>();
   private readonly changes = new Map<string, MacChange[]>();
   private readErrorLogged = false;
+  /** Epoch ms of the last read that reached the table (undefined: never). */
+  private readAt: number | undefined;
 
   constructor(private readonly o: ArpWatcherOptions) {}
 
@@ -62,17 +71,48 @@ export class ArpWatcher {
 
   /** Reads the table once and records MAC changes of known VIPs. */
   async poll(signal?: AbortSignal): Promise<void> {
+    const startedAt = this.o.clock.now();
     let text: string;
     try {
       text = await readFile(this.o.file, { encoding: 'utf8', signal });
     } catch (err) {
-      if (signal?.aborted) return;
-      if (!this.readErrorLogged) this.o.logger.warn('cannot read the neighbour table; ARP announcer detection is off until it can', { file: this.o.file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
-      this.readErrorLogged = true;
+      if (!signal?.aborted) this.readFailed(err);
       return;
     }
+    // A synchronous read made while this one was in flight saw a newer table: this one would turn time back.
+    if (this.readAt !== undefined && startedAt < this.readAt) return;
+    this.ingest(text, startedAt);
+  }
+
+  /**
+   * Brings the table up to date for an attempt starting or ending now: one synchronous read of the (small, in-memory)
+   * neighbour table unless one was made in the last NEIGHBOUR_FRESH_MS. A slow poll alone could not say which MAC an
+   * attempt went to when the entry flips every few seconds.
+   */
+  refresh(): void {
+    const now = this.o.clock.now();
+    if (this.readAt !== undefined && now - this.readAt < NEIGHBOUR_FRESH_MS && now >= this.readAt) return;
+    let text: string;
+    try {
+      text = readFileSync(this.o.file, 'utf8');
+    } catch (err) {
+      this.readAt = now; // an unreadable file is not retried more often than a readable one is read
+      this.readFailed(err);
+      return;
+    }
+    this.ingest(text, now);
+  }
+
+  private readFailed(err: unknown): void {
+    if (!this.readErrorLogged) this.o.logger.warn('cannot read the neighbour table; ARP announcer detection is off until it can', { file: this.o.file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    this.readErrorLogged = true;
+  }
+
+  /** Takes in a table read at `now`: the MACs per IP, and the changes of known VIPs' MACs. */
+  private ingest(text: string, now: number): void {
     if (this.readErrorLogged) this.o.logger.info('neighbour table readable again', { file: this.o.file });
     this.readErrorLogged = false;
+    this.readAt = now;
     const table = new Map<string, string[]>();
     for (const e of parseArpTable(text)) {
       const macs = table.get(e.ip) ?? [];
@@ -81,7 +121,6 @@ export class ArpWatcher {
     }
     this.table = table;
     let changed = false;
-    const now = this.o.clock.now();
     for (const vip of this.o.vips()) {
       const macs = table.get(vip);
       if (!macs) continue; // an expired entry is absence of evidence, not a change

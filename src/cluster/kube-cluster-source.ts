@@ -23,7 +23,7 @@ import {
 } from './resources.js';
 import { IndexedStore } from './store.js';
 import type { ArpEvidence, ClusterSnapshot, EndpointInfo, ManagedClusterSource, ResourceStatus, TargetClusterView } from './types.js';
-import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer, viewVersion } from './view.js';
+import { contextFromView, endpointsFromSlices, endpointsPerNode, resolveAnnouncer, settleNeighbour, viewVersion } from './view.js';
 
 export interface KubeClusterSourceOptions {
   config: KubernetesConfig;
@@ -198,10 +198,26 @@ export class KubeClusterSource implements ManagedClusterSource {
   }
 
   viewFor(target: TargetConfig): TargetClusterView | undefined {
-    return this.snapshot(target)?.view;
+    return this.snapshotOf(target).view;
   }
 
+  /** Asked at an attempt's start: the neighbour table is read fresh, and again by contextAtEnd when the attempt ends. */
   snapshot(target: TargetConfig): ClusterSnapshot {
+    this.arp?.refresh();
+    const snap = this.snapshotOf(target);
+    const context = snap.context;
+    if (!context?.neighbour || !this.arp) return snap;
+    const arp = this.arp;
+    return {
+      ...snap,
+      contextAtEnd: () => {
+        arp.refresh();
+        return settleNeighbour(context, arp.macsFor(target.address));
+      },
+    };
+  }
+
+  private snapshotOf(target: TargetConfig): ClusterSnapshot {
     const p = this.placementFor(target);
     if (!p) return { nodeOf: (identity) => this.nodeOf(undefined, identity) };
     let view = p.view;

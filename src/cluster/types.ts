@@ -50,6 +50,11 @@ export interface ClusterSnapshot {
   readonly view?: TargetClusterView;
   /** Recorded on the attempt; undefined when no cluster metadata is configured. */
   readonly context?: AttemptClusterContext;
+  /**
+   * The context to record once the attempt has ended: `context`, with its neighbour entry marked unsteady when the
+   * VIP's MACs changed while the attempt ran (read again now). Absent when nothing is read at the end.
+   */
+  contextAtEnd?(): AttemptClusterContext | undefined;
   /** Maps a backend identity (node name, pod name or pod IP) to its node. */
   nodeOf(identity: string): string | undefined;
 }

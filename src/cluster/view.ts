@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { AttemptClusterContext } from '../history/attempt.js';
+import type { AttemptClusterContext, AttemptNeighbour } from '../history/attempt.js';
 import type { EventObj, L2StatusObj, SliceObj } from './objects.js';
-import type { AnnouncerInfo, EndpointInfo, TargetClusterView } from './types.js';
+import type { AnnouncerInfo, ClusterSnapshot, EndpointInfo, TargetClusterView } from './types.js';
 
 /**
  * Endpoints of a Service from its slices. One pod can appear in several slices (an IPv4 and an IPv6 slice, or
@@ -75,9 +75,9 @@ export function viewVersion(view: Pick<TargetClusterView, 'announcer' | 'endpoin
   return createHash('sha1').update(basis).digest('hex').slice(0, 12);
 }
 
-/** The snapshot recorded on an attempt. */
+/** The snapshot recorded on an attempt; `neighbour` only when vipwatch reads the neighbour table (view.arp). */
 export function contextFromView(view: TargetClusterView, now: number, version = viewVersion(view)): AttemptClusterContext {
-  return {
+  const context = {
     announcerNode: view.announcer?.node,
     announcerSource: view.announcer?.source,
     endpointsPerNode: { ...view.endpointsPerNode },
@@ -86,8 +86,21 @@ export function contextFromView(view: TargetClusterView, now: number, version = 
     stale: view.stale,
     viewVersion: version,
   };
+  return view.arp ? { ...context, neighbour: { macs: [...view.arp.macs], nodes: [...view.arp.nodes], steady: true } } : context;
+}
+
+/** The context of an attempt that ended with the VIP's MACs `macsAtEnd`: unsteady when they are not the ones it started with. */
+export function settleNeighbour(context: AttemptClusterContext, macsAtEnd: readonly string[]): AttemptClusterContext {
+  const n: AttemptNeighbour | undefined = context.neighbour;
+  if (!n || !n.steady || (n.macs.length === macsAtEnd.length && n.macs.every((m, i) => m === macsAtEnd[i]))) return context;
+  return { ...context, neighbour: { macs: n.macs, nodes: n.nodes, steady: false } };
 }
 
 function sortKeys(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** What an attempt that has just ended records of the snapshot taken at its start. */
+export function contextToRecord(snapshot: ClusterSnapshot | undefined): AttemptClusterContext | undefined {
+  return snapshot?.contextAtEnd ? snapshot.contextAtEnd() : snapshot?.context;
 }

@@ -2,7 +2,7 @@
  * The cluster view of an attempt minus its per-attempt `metadataAgeMs`: what many attempts in a row share, interned
  * once per history. Which optional keys the recorded context had is kept, so a context reads back deep-equal.
  */
-import type { AttemptClusterContext } from './attempt.js';
+import type { AttemptClusterContext, AttemptNeighbour } from './attempt.js';
 import { keyPart } from './intern.js';
 
 const C_NODE = 1;
@@ -10,6 +10,7 @@ const C_SOURCE = 2;
 const C_POLICY = 4;
 /** The recorded context had a metadataAgeMs key (its value lives beside each attempt). */
 export const C_AGE = 8;
+const C_NEIGHBOUR = 16;
 const C_ALL = C_NODE | C_SOURCE | C_POLICY | C_AGE;
 
 export interface ClusterEntry {
@@ -25,6 +26,8 @@ export interface ClusterEntry {
   readonly endpointsPerNode: Readonly<Record<string, number>>;
   readonly nodes: readonly string[];
   readonly counts: readonly number[];
+  /** A frozen copy of the neighbour entry (present only with C_NEIGHBOUR). */
+  readonly neighbour: AttemptNeighbour | undefined;
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
@@ -38,6 +41,7 @@ export function clusterMatches(e: ClusterEntry | undefined, c: AttemptClusterCon
   if (c.externalTrafficPolicy !== e.externalTrafficPolicy || (c.metadataAgeMs !== undefined && typeof c.metadataAgeMs !== 'number')) return false;
   if ('announcerNode' in c !== ((p & C_NODE) !== 0) || 'announcerSource' in c !== ((p & C_SOURCE) !== 0)) return false;
   if ('externalTrafficPolicy' in c !== ((p & C_POLICY) !== 0) || 'metadataAgeMs' in c !== ((p & C_AGE) !== 0)) return false;
+  if ('neighbour' in c !== ((p & C_NEIGHBOUR) !== 0) || !sameNeighbour(e.neighbour, c.neighbour)) return false;
   if (!sameCounts(e, c.endpointsPerNode)) return false;
   let n = 0;
   for (const _ in c) n++;
@@ -54,6 +58,22 @@ function sameCounts(e: ClusterEntry, r: unknown): boolean {
   return i === e.nodes.length;
 }
 
+function sameNeighbour(a: AttemptNeighbour | undefined, b: AttemptNeighbour | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.steady === b.steady && sameStrings(a.macs, b.macs) && sameStrings(a.nodes, b.nodes) && neighbourHolds(b);
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype && v.every((x) => typeof x === 'string');
+
+/** True when the compact form holds the neighbour entry exactly: {macs, nodes, steady} in that order, nothing else. */
+function neighbourHolds(v: unknown): v is AttemptNeighbour {
+  if (!isPlain(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 3 && keys[0] === 'macs' && keys[1] === 'nodes' && keys[2] === 'steady'
+    && isStrings(v.macs) && isStrings(v.nodes) && typeof v.steady === 'boolean';
+}
+
 /** The interning key of a context, or undefined when the compact form cannot hold it exactly. */
 export function clusterKey(c: AttemptClusterContext): string | undefined {
   const p = presenceOf(c);
@@ -61,6 +81,8 @@ export function clusterKey(c: AttemptClusterContext): string | undefined {
   const r = c.endpointsPerNode as Record<string, unknown>;
   let key = `${p}|${Object.keys(c).length}|${keyPart(c.announcerNode)}${keyPart(c.announcerSource)}${keyPart(c.externalTrafficPolicy)}${keyPart(c.stale)}${keyPart(c.viewVersion)}|`;
   for (const k in r) key += `${keyPart(k)}${keyPart(r[k])}`;
+  const n = c.neighbour;
+  if (n) key += `|${keyPart(n.steady)}${n.macs.length}:${n.macs.map(keyPart).join('')}${n.nodes.map(keyPart).join('')}`;
   return key;
 }
 
@@ -96,6 +118,10 @@ function presenceOf(c: AttemptClusterContext): number {
         if (typeof v !== 'string') return -1;
         required |= 2;
         break;
+      case 'neighbour':
+        if (v !== undefined && !neighbourHolds(v)) return -1;
+        p |= C_NEIGHBOUR;
+        break;
       case 'endpointsPerNode':
         if (!isPlain(v)) return -1;
         for (const n in v) if (typeof v[n] !== 'number') return -1;
@@ -129,6 +155,7 @@ export function makeClusterEntry(c: AttemptClusterContext): ClusterEntry {
     endpointsPerNode: Object.freeze(epn),
     nodes,
     counts,
+    neighbour: c.neighbour && Object.freeze({ macs: Object.freeze([...c.neighbour.macs]), nodes: Object.freeze([...c.neighbour.nodes]), steady: c.neighbour.steady }),
   };
 }
 
@@ -142,6 +169,13 @@ export function materialiseCluster(e: ClusterEntry, metadataAgeMs: number | unde
       metadataAgeMs, stale: e.stale, viewVersion: e.viewVersion,
     };
   }
+  if (p === (C_ALL | C_NEIGHBOUR)) {
+    // The same, with the neighbour table read (kubernetes.arp.enabled).
+    return {
+      announcerNode: e.announcerNode, announcerSource: e.announcerSource, endpointsPerNode: e.endpointsPerNode, externalTrafficPolicy: e.externalTrafficPolicy,
+      metadataAgeMs, stale: e.stale, viewVersion: e.viewVersion, neighbour: e.neighbour,
+    };
+  }
   const c: { -readonly [K in keyof AttemptClusterContext]: AttemptClusterContext[K] } = {} as AttemptClusterContext;
   if (p & C_NODE) c.announcerNode = e.announcerNode;
   if (p & C_SOURCE) c.announcerSource = e.announcerSource;
@@ -150,5 +184,6 @@ export function materialiseCluster(e: ClusterEntry, metadataAgeMs: number | unde
   if (p & C_AGE) c.metadataAgeMs = metadataAgeMs;
   c.stale = e.stale;
   c.viewVersion = e.viewVersion;
+  if (p & C_NEIGHBOUR) c.neighbour = e.neighbour;
   return c;
 }

@@ -1,4 +1,5 @@
 import type { ClusterSnapshot, ClusterSource } from '../cluster/types.js';
+import { contextToRecord } from '../cluster/view.js';
 import type { TargetConfig } from '../config/targets.js';
 import type { BurstRequest } from '../diagnosis/burst.js';
 import { makeAttempt, type Attempt } from '../history/attempt.js';
@@ -337,7 +338,7 @@ export class Scheduler {
               startedAt,
               stalled: selfMonitor?.stalledBetween(startMono, clock.monotonic()) ?? false,
               burst,
-              cluster: snapshot?.context,
+              cluster: contextToRecord(snapshot),
               backendNode: result.ok && result.backend ? snapshot?.nodeOf(result.backend) : undefined,
             });
             loop.history.record(record);

@@ -263,6 +263,39 @@ describe('announcer from the neighbour table', () => {
     expect(s.logs.find((l) => l.msg === 'VIP MAC changed (failover or split brain)')).toMatchObject({ level: 'warn', vip: '192.0.2.127', toNodes: ['node-3'] });
   });
 
+  it('records on each attempt the VIP\'s MAC when it started, read fresh, and marks an attempt the entry flipped under as unsteady', async () => {
+    const file = arpFile();
+    const s = await setup({ arp: { enabled: true, file, intervalMs: 5000 } });
+    await ioUntil(() => s.source.viewFor(WEB)?.arp?.macs.length === 1, 'first ARP read');
+    const first = s.source.snapshot(WEB);
+    expect(first.context!.neighbour).toEqual({ macs: ['52:54:00:00:00:12'], nodes: ['node-2'], steady: true });
+    await s.clock.advance(300);
+    expect(first.contextAtEnd!()).toBe(first.context); // the entry held: the very context recorded
+
+    const during = s.source.snapshot(WEB);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/192\.0\.2\.127(\s+0x1\s+0x2\s+)52:54:00:00:00:12/, '192.0.2.127$152:54:00:00:00:13'));
+    await s.clock.advance(400); // well inside the 5 s poll: only the attempts' own reads can see the flip
+    const ended = during.contextAtEnd!();
+    expect(ended!.neighbour).toEqual({ macs: ['52:54:00:00:00:12'], nodes: ['node-2'], steady: false });
+    expect({ ...ended, neighbour: undefined }).toEqual({ ...during.context, neighbour: undefined });
+
+    const after = s.source.snapshot(WEB);
+    expect(after.context!.neighbour).toEqual({ macs: ['52:54:00:00:00:13'], nodes: ['node-3'], steady: true });
+    expect(s.source.viewFor(WEB)!.arp!.changes).toEqual([{ at: START + 700, ip: '192.0.2.127', from: ['52:54:00:00:00:12'], to: ['52:54:00:00:00:13'], fromNodes: ['node-2'], toNodes: ['node-3'] }]);
+  });
+
+  it('names a MAC no InternalIP neighbour entry has through the node agents\' MACs, and leaves an unknown MAC without a node', async () => {
+    const file = arpFile();
+    const s = await setup({ arp: { enabled: true, file, intervalMs: 5000 } });
+    s.source.setMacOwners!((mac) => (mac === '02:00:00:00:00:aa' ? ['node-3'] : []));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/192\.0\.2\.127(\s+0x1\s+0x2\s+)52:54:00:00:00:12/, '192.0.2.127$102:00:00:00:00:aa'));
+    await s.clock.advance(50);
+    expect(s.source.snapshot(WEB).context!.neighbour).toEqual({ macs: ['02:00:00:00:00:aa'], nodes: ['node-3'], steady: true });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('02:00:00:00:00:aa', '02:00:00:00:00:bb'));
+    await s.clock.advance(50);
+    expect(s.source.snapshot(WEB).context!.neighbour).toEqual({ macs: ['02:00:00:00:00:bb'], nodes: [], steady: true });
+  });
+
   it('keeps ServiceL2Status as the announcer when it is available, with ARP as separate evidence', async () => {
     const s = await setup({ arp: { enabled: true, file: arpFile(), intervalMs: 5000 } });
     await ioUntil(() => s.source.viewFor(WEB)?.arp?.macs.length === 1, 'first ARP read');

@@ -114,6 +114,23 @@ describe('AttemptStore interning', () => {
     expect(s.toArray()).toStrictEqual(Array.from({ length: cap }, (_, i) => steady(seq - cap + 1 + i)));
   });
 
+  it('holds the VIP\'s neighbour entry per attempt in the interned view: a split brain flipping between two MACs costs two entries', () => {
+    const cap = 100;
+    const s = new AttemptStore(cap);
+    const flipping = (seq: number): Attempt => {
+      const a = steady(seq);
+      const mac = Math.floor(seq / 8) % 2 ? '02:00:00:00:00:03' : '02:00:00:00:00:01';
+      // Every 8th attempt straddles a flip: its entry changed while it ran.
+      return { ...a, cluster: { ...a.cluster!, neighbour: { macs: [mac], nodes: [`node-${mac.slice(-1)}`], steady: seq % 8 !== 0 } } };
+    };
+    for (let seq = 1; seq <= 3 * cap; seq++) s.push(flipping(seq));
+    expect(s.tableSizes().clusters).toBe(4); // two MACs, steady or not
+    const back = s.toArray();
+    expect(back).toStrictEqual(Array.from({ length: cap }, (_, i) => flipping(2 * cap + 1 + i)));
+    expect(back[0]!.cluster!.neighbour).toEqual({ macs: ['02:00:00:00:00:03'], nodes: ['node-3'], steady: true });
+    expect(Object.isFrozen(back[0]!.cluster!.neighbour!.macs)).toBe(true);
+  });
+
   it('rejects a bad capacity', () => {
     expect(() => new AttemptStore(0)).toThrow(RangeError);
     expect(() => new TargetHistory('t', 1.5)).toThrow(RangeError);

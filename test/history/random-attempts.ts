@@ -83,11 +83,12 @@ export class AttemptGen {
     if (v === 5) endpointsPerNode[`node-${this.view}`] = this.chance(0.1) ? -0 : 0; // a node name that churns
     const age = this.chance(0.9) ? this.int(30_000) : this.pick([undefined, 0.25, -0, 5e9]);
     if (this.chance(0.7)) {
-      // As the cluster source builds it (contextFromView): every key present.
-      return {
+      // As the cluster source builds it (contextFromView): every key present, the neighbour entry with kubernetes.arp.
+      const built: AttemptClusterContext = {
         announcerNode: v === 3 ? undefined : `node-${v % 4}`, announcerSource: v === 3 ? undefined : this.pick(['servicel2status', 'event'] as const),
         endpointsPerNode, externalTrafficPolicy: v === 4 ? 'Local' : 'Cluster', metadataAgeMs: age, stale: v === 6 && this.chance(0.5), viewVersion: `v${this.view}`,
       };
+      return this.chance(0.4) ? { ...built, neighbour: this.neighbour() } : built;
     }
     // Hand-made, in the same key order, optional keys absent or present.
     const c = {} as Mutable<AttemptClusterContext>;
@@ -98,7 +99,16 @@ export class AttemptGen {
     if (this.chance(0.5)) c.metadataAgeMs = age;
     c.stale = false;
     c.viewVersion = `v${this.view}`;
+    if (this.chance(0.2)) c.neighbour = this.chance(0.2) ? undefined : this.neighbour();
     return c;
+  }
+
+  /** The VIP's neighbour entry: one MAC most of the time, flipping between two (split brain), rarely none or unsteady. */
+  private neighbour(): NonNullable<AttemptClusterContext['neighbour']> {
+    const flip = this.chance(0.5) ? 1 : 3;
+    const macs = this.chance(0.05) ? [] : this.chance(0.05) ? ['02:00:00:00:00:01', '02:00:00:00:00:03'] : [`02:00:00:00:00:0${flip}`];
+    const nodes = macs.length && this.chance(0.9) ? macs.map((m) => `node-${m.slice(-1)}`) : [];
+    return { macs, nodes, steady: this.chance(0.95) };
   }
 
   private failure(): Pick<ProbeResult, 'reason' | 'detail' | 'errorCode'> {
@@ -153,7 +163,7 @@ export class AttemptGen {
 
   /** An attempt the compact form cannot hold field by field: it must come back exactly all the same. */
   private odd(a: Attempt): Attempt {
-    switch (this.int(6)) {
+    switch (this.int(7)) {
       case 0:
         return { ...a, extra: 1 } as Attempt;
       case 1:
@@ -164,6 +174,9 @@ export class AttemptGen {
         return { ...a, cluster: { ...(a.cluster ?? { endpointsPerNode: {}, stale: false, viewVersion: 'x' }), endpointsPerNode: Object.assign(Object.create(null), { n: 1 }) } } as Attempt;
       case 4:
         return { ...a, cluster: { endpointsPerNode: { n: 1 }, stale: 'no', viewVersion: 'x' } } as unknown as Attempt;
+      case 5:
+        // A neighbour entry of another shape (keys in another order, or a MAC that is not a string).
+        return { ...a, cluster: { endpointsPerNode: {}, stale: false, viewVersion: 'x', neighbour: this.chance(0.5) ? { steady: true, macs: [], nodes: [] } : { macs: [1], nodes: [], steady: true } } } as unknown as Attempt;
       default: {
         const { timings: _t, ...rest } = a;
         return rest as Attempt;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/targets.js';
+import type { ClusterSource } from '../../src/cluster/types.js';
 import type { Attempt } from '../../src/history/attempt.js';
 import { sleep } from '../../src/lib/clock.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -208,5 +209,37 @@ describe('Scheduler error reporting', () => {
     const handling = lines.filter((l) => l.msg === 'attempt handling failed (the attempt is recorded)');
     expect(handling.length).toBe(3);
     expect(handling[0]!.error).toContain('diagnosis exploded');
+  });
+});
+
+describe('Scheduler and the cluster view', () => {
+  it('records the context the snapshot settles when the attempt ends (the neighbour entry re-read then), not the one at its start', async () => {
+    const clock = new FakeClock();
+    const prober = new ClockProber(clock, 300);
+    const attempts: Attempt[] = [];
+    const endedAt: number[] = [];
+    const atStart = { endpointsPerNode: {}, stale: false, viewVersion: 'v1', neighbour: { macs: ['02:00:00:00:00:01'], nodes: ['node-1'], steady: true } };
+    const cluster: ClusterSource = {
+      start: async () => {},
+      viewFor: () => undefined,
+      discoveredTargets: () => [],
+      onTargetsChanged: () => {},
+      snapshot: () => ({
+        context: atStart,
+        contextAtEnd: () => {
+          endedAt.push(clock.now());
+          return { ...atStart, neighbour: { ...atStart.neighbour, steady: false } };
+        },
+        nodeOf: () => undefined,
+      }),
+    };
+    const s = new Scheduler({ clock, logger: silentLogger, probers: { tcp: prober, http: prober, https: prober }, historySize: 10, cluster, onAttempt: (a) => attempts.push(a) });
+    s.setTargets([target('a')]);
+    s.start();
+    await clock.advance(1500);
+    await s.stop();
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts[0]!.cluster!.neighbour).toEqual({ macs: ['02:00:00:00:00:01'], nodes: ['node-1'], steady: false });
+    expect(endedAt[0]).toBe(attempts[0]!.startedAt + 300);
   });
 });
