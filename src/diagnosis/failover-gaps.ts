@@ -21,8 +21,9 @@
  *   - the start of the first attempt under the new announcer when no attempt failed right before it.
  * Both ends are attempt starts, so the figure is good to the probe interval; a failover no attempt noticed is 0 s.
  * A change without a success through the new announcer is open (no figure, never 0): while it waits, when the next
- * change comes first (the new announcer never served), or when the window passes without one (it then leaves the
- * evidence with the window).
+ * change comes first (the new announcer never served), or when a window (diagnosis.window) passes after its first
+ * attempt without one (it then leaves the evidence with the window). The run of failures is looked for in the window
+ * only: a path that had stopped longer ago gives a gap that starts at the window's edge.
  *
  * Attempts arrive in completion order (burst attempts overlap), so everything is ordered by startedAt: an attempt
  * older than the newest one seen does not make a change, and the run of failures is found in the window's attempts
@@ -103,9 +104,9 @@ export function changeStart(attempts: readonly Attempt[], firstNewAt: number): n
   return first;
 }
 
-/** The gaps whose change lies in the window ending at `now`, oldest first, at most RECENT_GAPS. */
+/** The gaps whose new announcer was first seen in the window ending at `now`, oldest first, at most RECENT_GAPS. */
 export function gapsInWindow(gaps: readonly FailoverGap[], windowMs: number, now: number): FailoverGap[] {
-  return gaps.filter((g) => g.at >= now - windowMs).slice(-RECENT_GAPS);
+  return gaps.filter((g) => g.firstNewAt >= now - windowMs).slice(-RECENT_GAPS);
 }
 
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)}Z`;
@@ -151,7 +152,7 @@ export class FailoverGapTracker {
     const t = a.startedAt;
     if (a.cluster?.neighbour?.macs.length) this.macSeenAt = Math.max(this.macSeenAt, t);
     const p = this.pending;
-    if (p && t - p.at > this.windowMs) {
+    if (p && t - p.firstNewAt > this.windowMs) {
       p.open = 'expired';
       this.pending = undefined;
     }

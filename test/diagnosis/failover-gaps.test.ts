@@ -142,6 +142,27 @@ describe('changes that never see a success through the new announcer', () => {
   });
 });
 
+describe('a path that stopped long before the change', () => {
+  it('closes within a window of the first attempt under the new announcer, from the first failure the window holds', () => {
+    // node-1 stops at 4 s; the view moves to node-3 only at 204 s, which serves at 324 s: more than a window after the
+    // first failure, less than one after the change was seen.
+    const s = new Stream().view(on('node-1')).add('..').add('X', 100).view(on('node-3')).add('X', 60).add('.').attempts;
+    const closed = feed(new FailoverGapTracker(WINDOW), s);
+    expect(closed.map((g) => [g.at, g.firstNewAt, g.seconds])).toEqual([[T0 + 2 * STEP, T0 + 102 * STEP, 320]]);
+    // Given only the window before the success (as the engine does), the run starts at the window's edge.
+    const end = s.at(-1)!.startedAt;
+    const windowed: Attempt[] = [];
+    const t = new FailoverGapTracker(WINDOW);
+    const gaps = s.flatMap((a) => {
+      windowed.push(a);
+      const g = t.feed(a, () => windowed.filter((w) => w.startedAt >= a.startedAt - WINDOW));
+      return g ? [g] : [];
+    });
+    expect(gaps.map((g) => g.seconds)).toEqual([WINDOW / 1000]);
+    expect(gaps[0]!.closedAt).toBe(end);
+  });
+});
+
 describe('attempts in completion order', () => {
   it('an older attempt arriving late makes no change back, and a late failure before the change still counts', () => {
     const s = new Stream().view(on('node-1')).add('.', 3).add('XX').view(on('node-3')).add('X.').attempts;
