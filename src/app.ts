@@ -11,6 +11,7 @@ import type { Config } from './config/schema.js';
 import type { DiagnosisConfig } from './config/sections/diagnosis.js';
 import type { TargetConfig } from './config/targets.js';
 import { KernelEvidence } from './evidence/kernel-evidence.js';
+import { NodeMacDirectory } from './evidence/node-macs.js';
 import { IncidentService } from './incidents/service.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
@@ -61,6 +62,8 @@ export class App {
   readonly digest?: DigestScheduler;
   /** Kernel evidence from the node evidence agents (agents.nodeUrlTemplate set). */
   readonly kernel?: KernelEvidence;
+  /** Node interface MACs from the node evidence agents (agents.nodeUrlTemplate set and kubernetes.arp.enabled). */
+  readonly nodeMacs?: NodeMacDirectory;
   readonly pipeline: AttemptPipeline;
   /** What /api/v1/targets reads, at request time. */
   readonly targetsApi: TargetsApiSource;
@@ -107,6 +110,15 @@ export class App {
       config: { ...agents, nodeUrlTemplate: agents.nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
       nodeAddresses: (node) => this.cluster.nodeAddresses?.(node) ?? [],
     });
+    if (agents.nodeUrlTemplate !== undefined && opts.config.kubernetes.arp.enabled) {
+      const macs = new NodeMacDirectory({
+        config: { ...agents, nodeUrlTemplate: agents.nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
+        nodes: () => this.cluster.nodeNames?.() ?? [],
+        nodeAddresses: (node) => this.cluster.nodeAddresses?.(node) ?? [],
+      });
+      this.nodeMacs = macs;
+      this.cluster.setMacOwners?.((mac) => macs.nodesForMac(mac));
+    }
     this.incidents = new IncidentService({
       config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
       registry: this.registry, notify: (ev) => this.notifier.notify(ev), kernel: this.kernel,
@@ -137,6 +149,7 @@ export class App {
     await this.incidents.start();
     await this.digest?.start(this.stopping.signal);
     this.kernel?.start();
+    this.nodeMacs?.start();
     void this.cluster.start(this.stopping.signal).then(() => {
       this.clusterSettled = true;
       if (!this.stopping.signal.aborted) this.applyTargets();
@@ -161,6 +174,7 @@ export class App {
     await this.cluster.done();
     await this.incidents.stop();
     await this.kernel?.stop();
+    await this.nodeMacs?.stop();
     await this.notifier.stop();
     await this.digest?.stop();
     this.selfMonitor.stop();
