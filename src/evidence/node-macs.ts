@@ -45,8 +45,8 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 export class NodeMacDirectory {
   private readonly client: Pick<AgentClient, 'read' | 'close'>;
   private readonly known = new Map<string, NodeMacs>();
-  /** MAC -> nodes whose newest successful report lists it (rebuilt when a node's set changes). */
-  private byMac = new Map<string, string[]>();
+  /** MAC -> nodes whose newest successful report lists it (updated per node: pods' veths come and go). */
+  private readonly byMac = new Map<string, Set<string>>();
   /** Nodes whose newest read failed, with why (one warn per node and episode). */
   private readonly failing = new Map<string, string>();
   /** Nodes listed at the newest round. */
@@ -85,7 +85,7 @@ export class NodeMacDirectory {
     const owners = this.byMac.get(mac.toLowerCase());
     if (!owners) return [];
     const now = this.o.clock.now();
-    return owners.filter((n) => this.current(n, now));
+    return [...owners].filter((n) => this.current(n, now)).sort();
   }
 
   /** Resolves when no round is in flight (the one the timer started, if any, has ended). */
@@ -153,9 +153,15 @@ export class NodeMacDirectory {
   }
 
   private record(node: string, macs: Set<string>): void {
-    const before = this.known.get(node);
+    const before = this.known.get(node)?.macs ?? new Set<string>();
     this.known.set(node, { macs, okAt: this.o.clock.now() });
-    if (!before || !sameSet(before.macs, macs)) this.reindex();
+    for (const mac of before) if (!macs.has(mac)) this.unindex(mac, node);
+    for (const mac of macs) {
+      if (before.has(mac)) continue;
+      const owners = this.byMac.get(mac);
+      if (owners) owners.add(node);
+      else this.byMac.set(mac, new Set([node]));
+    }
   }
 
   /** A node's MACs count while its newest read succeeded and it is listed, else KEEP_MS after its last report. */
@@ -169,28 +175,18 @@ export class NodeMacDirectory {
   /** Forgets nodes whose MACs no longer count, and the failures of nodes no longer listed. */
   private prune(): void {
     const now = this.o.clock.now();
-    let changed = false;
-    for (const n of this.known.keys()) {
-      if (!this.current(n, now)) {
-        this.known.delete(n);
-        changed = true;
-      }
+    for (const [n, k] of this.known) {
+      if (this.current(n, now)) continue;
+      this.known.delete(n);
+      for (const mac of k.macs) this.unindex(mac, n);
     }
     for (const n of this.failing.keys()) if (!this.listed.has(n) && !this.known.has(n)) this.failing.delete(n);
-    if (changed) this.reindex();
   }
 
-  private reindex(): void {
-    const byMac = new Map<string, string[]>();
-    for (const [node, k] of this.known) {
-      for (const mac of k.macs) {
-        const owners = byMac.get(mac);
-        if (owners) owners.push(node);
-        else byMac.set(mac, [node]);
-      }
-    }
-    for (const owners of byMac.values()) owners.sort();
-    this.byMac = byMac;
+  private unindex(mac: string, node: string): void {
+    const owners = this.byMac.get(mac);
+    owners?.delete(node);
+    if (owners?.size === 0) this.byMac.delete(mac);
   }
 }
 
@@ -202,10 +198,4 @@ function macsOf(report: AgentReport): Set<string> {
     if (mac && MAC.test(mac) && mac !== '00:00:00:00:00:00') out.add(mac);
   }
   return out;
-}
-
-function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }

@@ -23,10 +23,14 @@ const MAC = { aEth0: '0a:58:0a:f4:00:0a', bEth0: '0a:58:0a:f4:00:0b', shared: '0
 
 interface Logged { level: string; msg: string; node?: string; code?: string }
 
+/** Each node's eth0 MAC as its agent reads it at each request (a test may change it, like `ip link set ... address`). */
+const eth0Of: Record<string, string> = {};
+
 function agentOn(host: string, port: number, node: string, eth0: string): Promise<RunningNodeAgent> {
+  eth0Of[node] = eth0;
   return startNodeAgent({
     listen: { host, port }, procRoot: fixtureRoot('strict-eth1'), node, token: new Secret(TOKEN), logger: silentLogger,
-    networkInterfaces: () => fixtureInterfaces({ eth0, eth1: MAC.shared.toUpperCase() }),
+    networkInterfaces: () => fixtureInterfaces({ eth0: eth0Of[node], eth1: MAC.shared.toUpperCase() }),
   });
 }
 
@@ -91,7 +95,7 @@ describe('NodeMacDirectory: MAC -> node from real node agents (fake clock for vi
     expect(d.nodesForMac('02:42:ac:11:00:01')).toEqual([]);
   });
 
-  it('re-reads every agents.interval x 12 (at least a minute) on vipwatch\'s clock, and follows a node list that grows', async () => {
+  it('re-reads every agents.interval x 12 (at least a minute) on vipwatch\'s clock: follows a node list that grows and a MAC that changes', async () => {
     let nodes = ['node-a'];
     const { d, step } = directory({ nodes: () => nodes, intervalMs: 10_000 });
     expect(d.refreshMs).toBe(120_000);
@@ -100,10 +104,20 @@ describe('NodeMacDirectory: MAC -> node from real node agents (fake clock for vi
     await d.refresh();
     expect(d.nodesForMac(MAC.shared)).toEqual(['node-a']);
     nodes = ['node-a', 'node-b'];
-    await step(119_999);
-    expect(d.nodesForMac(MAC.shared)).toEqual(['node-a']);
-    await step(1);
-    expect(d.nodesForMac(MAC.shared)).toEqual(['node-a', 'node-b']);
+    const renumbered = '0a:58:0a:f4:00:aa';
+    eth0Of['node-a'] = renumbered;
+    try {
+      await step(119_999);
+      expect(d.nodesForMac(MAC.shared)).toEqual(['node-a']);
+      expect(d.nodesForMac(MAC.aEth0)).toEqual(['node-a']);
+      await step(1);
+      expect(d.nodesForMac(MAC.shared)).toEqual(['node-a', 'node-b']);
+      // The newest report decides: the old MAC no longer names node-a, the new one does.
+      expect(d.nodesForMac(MAC.aEth0)).toEqual([]);
+      expect(d.nodesForMac(renumbered)).toEqual(['node-a']);
+    } finally {
+      eth0Of['node-a'] = MAC.aEth0;
+    }
   });
 
   it('an empty node list at start (the cluster not listed yet) is asked again after agents.interval, not a whole period', async () => {
