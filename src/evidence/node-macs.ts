@@ -93,7 +93,7 @@ export class NodeMacDirectory {
     return this.round ?? Promise.resolve();
   }
 
-  /** One round over every node (what the timer runs); joins the round in flight, if any. Never rejects. */
+  /** One round over every node (what the timer runs; reads nothing unless started); joins the round in flight. Never rejects. */
   refresh(): Promise<void> {
     this.round ??= this.readAll().catch((err: unknown) => {
       this.o.logger.warn('node MAC directory: a round failed', { error: errorMessage(err) });
