@@ -80,6 +80,8 @@ function checkReport(text: string, url: string): AgentReport {
     if (!rp || !['all', 'default', 'interface', 'effective'].every((k) => typeof rp[k] === 'number')) throw bad(`interfaces.${name}.rpFilter`);
     const addresses = Array.isArray(i!.addresses) ? i!.addresses.filter((a): a is string => typeof a === 'string') : [];
     interfaces[name] = { rpFilter: rp as never, logMartians: (i!.logMartians ?? rp) as never, addresses };
+    // The interface's MAC (newer agents): names the node owning a VIP's neighbour MAC. Checked by its reader.
+    if (typeof i!.mac === 'string') interfaces[name].mac = i!.mac;
   }
   return { node: o.node, readAt: o.readAt, interfaces, reversePathDrops: o.reversePathDrops as number | null };
 }
