@@ -1,8 +1,10 @@
 /**
  * The evaluation of the other causes of "works sometimes" (issue 15): externalTrafficPolicy Local announced from a node
- * without a local endpoint, and failures in blocks (an announcer or a path flapping, seen from a routed client, no
- * ARP). `causeFamilies` are families of eval.ts's confusion matrix; `flapping` judges every attempt of a flapping
- * stream and counts the verdicts, with independent loss at a like failure ratio as the control.
+ * without a local endpoint, failures in blocks (an announcer or a path flapping, seen from a routed client, no ARP), and
+ * two announcers seen through the VIP's neighbour entry (split brain: announcement_conflict, with a single failover and a
+ * second announcer that serves as negatives). `causeFamilies` are families of eval.ts's confusion matrix; `flapping`
+ * judges every attempt of a flapping stream and counts the verdicts, with independent loss at a like failure ratio as
+ * the control.
  */
 import type { DiagnosisConfig } from '../src/config/sections/diagnosis.js';
 import type { TargetConfig } from '../src/config/targets.js';
@@ -17,6 +19,10 @@ export interface CauseFamily {
   runs: number;
   scenario(r: Rng): Partial<Scenario>;
   nodes?: string[];
+  /** Verdicts to count the runs showing at any attempt (a negative's false alarms). */
+  watch?: Verdict[];
+  /** The target's interval and timeout are the scenario's. */
+  scenarioTarget?: boolean;
 }
 
 /** Toggles of an outage from the onset on: failing for 10-60 attempts, working for 10-60, and so on. */
@@ -54,7 +60,49 @@ export function causeFamilies(n: (x: number) => number): CauseFamily[] {
       name: 'path flapping: blocks of 10-60, 1% loss, stalls, 400 ms timeout', truth: 'intermittent_blocks', runs: n(300),
       scenario: (r) => ({ fault: { kind: 'outage' }, identity: r() < 0.5, loss: 0.01, stallRate: 0.03, timeoutMs: 400, length: 200, events: blockToggles(r, 200) }),
     },
+    ...splitBrainFamilies(n),
   ];
+}
+
+/** The entry holds each MAC 3-5 s, each period +-25% (the lab: gratuitous ARP from both nodes every 4 s). */
+const flip = (r: Rng) => 3000 + r() * 2000;
+const lab: Partial<Scenario> = { intervalMs: 500, timeoutMs: 400, length: 120 };
+
+/** Split brain (issue 15, part 2): a second MAC holds the VIP's neighbour entry in turns with the announcer node-1's. */
+function splitBrainFamilies(n: (x: number) => number): CauseFamily[] {
+  const conflict = 'announcement_conflict' as const;
+  const fams: CauseFamily[] = [
+    {
+      name: 'split brain: node-3 also answers ARP and drops, the entry flips every 3-5 s, 500 ms / 400 ms (the lab)', truth: conflict, runs: n(300), nodes: ['node-3'],
+      scenario: (r) => ({ ...lab, identity: r() < 0.5, splitBrain: { node: 'node-3', flipMs: flip(r), jitter: 0.25, drops: true } }),
+    },
+    {
+      name: 'split brain: node-3 drops, flips every 3-5 s, 2 s / 2 s', truth: conflict, runs: n(300), nodes: ['node-3'],
+      scenario: (r) => ({ identity: r() < 0.5, splitBrain: { node: 'node-3', flipMs: flip(r), jitter: 0.25, drops: true } }),
+    },
+    {
+      name: 'split brain: the second MAC is no node\'s (a duplicate IP outside the cluster), 500 ms / 400 ms', truth: conflict, runs: n(300), nodes: [],
+      scenario: (r) => ({ ...lab, identity: r() < 0.5, splitBrain: { flipMs: flip(r), jitter: 0.25, drops: true } }),
+    },
+    {
+      name: 'split brain: node-3 drops, 1% loss, stalls, 2 s interval, 400 ms timeout', truth: conflict, runs: n(300), nodes: ['node-3'],
+      scenario: (r) => ({ identity: r() < 0.5, loss: 0.01, stallRate: 0.03, timeoutMs: 400, splitBrain: { node: 'node-3', flipMs: flip(r), jitter: 0.25, drops: true } }),
+    },
+    {
+      name: 'split brain: node-3 drops, no ServiceL2Status (the view follows the MAC), 500 ms / 400 ms', truth: conflict, runs: n(300), nodes: ['node-3'],
+      scenario: (r) => ({ ...lab, identity: r() < 0.5, splitBrain: { node: 'node-3', flipMs: flip(r), jitter: 0.25, drops: true, viewFollowsMac: true } }),
+    },
+    {
+      name: 'negative: a single failover node-1 -> node-2 with a gap of 3-20 attempts, 500 ms / 400 ms', truth: 'healthy', runs: n(300), watch: [conflict],
+      scenario: (r) => ({ ...lab, identity: r() < 0.5, events: [{ at: 10 + Math.floor(r() * 30), kind: 'failover', to: 'node-2', gap: 3 + Math.floor(r() * 18) }] }),
+    },
+    {
+      name: 'negative: node-3 also answers ARP but serves, 1% loss, 500 ms / 400 ms', truth: 'healthy', runs: n(300), watch: [conflict],
+      scenario: (r) => ({ ...lab, identity: r() < 0.5, loss: 0.01, splitBrain: { node: 'node-3', flipMs: flip(r), jitter: 0.25, drops: false } }),
+    },
+  ];
+  // The conflict must never be called asymmetric_routing or packet_loss on the way either.
+  return fams.map((f) => ({ ...f, scenarioTarget: true, watch: f.truth === conflict ? ['asymmetric_routing', 'packet_loss'] : f.watch }));
 }
 
 interface FlapFamily {

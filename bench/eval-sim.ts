@@ -4,9 +4,10 @@
  * when it is not the announcer, or a DSR datapath) drops every SYN of the flow -> connect_timeout; random loss drops
  * each SYN or SYN-ACK independently, the kernel retransmits the SYN after 1 s, 3 s, ... -> slow connect or timeout.
  * Under externalTrafficPolicy: Local the announcer's kube-proxy picks among its own endpoints only and drops every
- * connection when it has none.
+ * connection when it has none. Every attempt records the VIP's neighbour entry it went to (the announcer's MAC; after a
+ * failover the old MAC until the gap ends); in a split brain a second MAC holds the entry in alternating periods.
  */
-import type { Attempt, AttemptClusterContext } from '../src/history/attempt.js';
+import type { Attempt, AttemptClusterContext, AttemptNeighbour } from '../src/history/attempt.js';
 import { synTransmissions } from '../src/diagnosis/tally.js';
 
 export type Rng = () => number;
@@ -46,6 +47,22 @@ export type SimEvent =
   /** The fault stops (the fix lands) or starts again: toggles it from this attempt on. */
   | { at: number; kind: 'toggle' };
 
+/**
+ * From the onset, a second MAC also answers ARP for the VIP (split brain): the client's neighbour entry holds it and
+ * the announcer's MAC in turn, `flipMs` each (give or take `jitter`), the second first.
+ */
+export interface SplitBrain {
+  /** The node owning the second MAC; undefined: a host no node owns (the MAC is unknown). */
+  node?: string;
+  flipMs: number;
+  /** Each period is flipMs x (1 +- jitter), drawn uniformly (two speakers' gratuitous ARPs are not locked to the probe). */
+  jitter?: number;
+  /** Connections sent to the second MAC are dropped (else it serves like the announcer). */
+  drops: boolean;
+  /** The announcer is known only from the neighbour table (no ServiceL2Status): the view follows the entry. */
+  viewFollowsMac?: boolean;
+}
+
 export interface Scenario {
   endpoints: Record<string, number>;
   announcer: string;
@@ -68,7 +85,17 @@ export interface Scenario {
   start: number;
   /** externalTrafficPolicy at the start; Cluster when absent. */
   policy?: 'Cluster' | 'Local';
+  splitBrain?: SplitBrain;
 }
+
+/** The MAC of a node's interface on the VIP's segment: node-N -> 02:00:00:00:00:NN. */
+export function macOf(node: string): string {
+  const n = Number(/(\d+)$/.exec(node)?.[1] ?? 0);
+  return `02:00:00:00:00:${(n % 100).toString().padStart(2, '0')}`;
+}
+
+/** The MAC of the host in an unknown-MAC split brain (owned by no node). */
+export const STRANGER_MAC = '02:00:00:00:00:ff';
 
 export const DEFAULT_SCENARIO: Scenario = {
   endpoints: { 'node-1': 1, 'node-2': 1, 'node-3': 1 },
@@ -103,8 +130,12 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
   const pending: { at: number; p: Placement; v: number }[] = [];
   let view: { p: Placement; v: number } = { p: clone(real), v: version };
   let gapLeft = 0;
+  // The node whose MAC the client's neighbour entry holds: the announcer, or the old one during a failover's gap.
+  let entryNode = real.announcer;
   let stallLeft = 0;
   let faultActive = true;
+  const onset = s.start + s.warmup * s.intervalMs;
+  const flips = s.splitBrain ? flipSchedule(s.splitBrain, onset) : undefined;
   const out: Attempt[] = [];
   const total = s.warmup + s.length;
   for (let i = 0; i < total; i++) {
@@ -116,6 +147,7 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
       else {
         real = clone(real);
         if (e.kind === 'failover') {
+          entryNode = real.announcer;
           real.announcer = e.to;
           gapLeft = e.gap ?? 2;
         } else if (e.kind === 'policy') {
@@ -134,10 +166,17 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
     }
     const faultOn = rel >= 0 && faultActive;
     const startedAt = s.start + i * s.intervalMs;
+    if (gapLeft === 0) entryNode = real.announcer;
+    const split = s.splitBrain && rel >= 0 ? s.splitBrain : undefined;
+    const second = split ? flips!.phase(startedAt) % 2 === 0 : false;
     const cluster: AttemptClusterContext = {
       announcerNode: view.p.announcer, announcerSource: 'servicel2status', endpointsPerNode: { ...view.p.endpoints },
       externalTrafficPolicy: view.p.policy ?? 'Cluster', stale: false, viewVersion: `v${view.v}`, metadataAgeMs: 1000,
     };
+    if (split?.viewFollowsMac) {
+      const owner = second ? split.node : entryNode;
+      Object.assign(cluster, { announcerNode: owner, announcerSource: owner === undefined ? undefined : 'arp', viewVersion: `v${view.v}@${owner ?? '-'}` });
+    }
     const node = pickNode(routable(real), random);
     const a: Draft = { seq: i + 1, target: 'web', startedAt, ok: false, stalled: false, burst: false, synRetransmit: false, timings: { totalMs: 0 }, cluster };
     let stalled = stallLeft > 0 || random() < s.stallRate;
@@ -149,6 +188,8 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
     } else if (gapLeft > 0) {
       gapLeft--;
       Object.assign(a, timeout(s));
+    } else if (split && second && split.drops) {
+      Object.assign(a, throughDroppingMac(s, startedAt, flips!.next(startedAt), tx));
     } else {
       Object.assign(a, outcome(s, faultOn, node, real, tx, random));
     }
@@ -156,6 +197,8 @@ export function simulate(s: Scenario, random: Rng): Attempt[] {
       a.backend = `${node}-pod`;
       a.backendNode = node;
     }
+    const steady = !split || flips!.phase(startedAt) === flips!.phase(startedAt + a.timings.totalMs);
+    a.cluster = { ...cluster, neighbour: neighbourOf(split, second, entryNode, steady) };
     out.push(a);
   }
   return out;
@@ -190,6 +233,44 @@ export function outcome(s: Scenario, faultOn: boolean, node: string, real: Place
     };
   }
   return { ok: true, synRetransmit: k > 0, timings: { connectMs, firstByteMs: connectMs + 2, totalMs: connectMs + 3 } };
+}
+
+/**
+ * When the entry flips: phase(t) counts the flips since the onset (even: the second MAC), next(t) is the next flip.
+ * Drawn from its own generator, so a scenario's other random draws do not depend on the flips.
+ */
+function flipSchedule(split: SplitBrain, onset: number): { phase(t: number): number; next(t: number): number } {
+  const r = rng(Math.round(split.flipMs * 1000));
+  const j = split.jitter ?? 0;
+  const at = [onset];
+  const upTo = (t: number) => {
+    while (at[at.length - 1]! <= t) at.push(at[at.length - 1]! + split.flipMs * (1 - j + 2 * j * r()));
+  };
+  const phase = (t: number) => {
+    upTo(t);
+    let k = 0;
+    while (at[k + 1]! <= t) k++;
+    return k;
+  };
+  return { phase, next: (t) => at[phase(t) + 1]! };
+}
+
+/** The entry an attempt went to, and whether it still held when the attempt ended (a flip in between: unsteady). */
+function neighbourOf(split: SplitBrain | undefined, second: boolean, entryNode: string, steady: boolean): AttemptNeighbour {
+  if (!split || !second) return { macs: [macOf(entryNode)], nodes: [entryNode], steady };
+  return split.node === undefined ? { macs: [STRANGER_MAC], nodes: [], steady } : { macs: [macOf(split.node)], nodes: [split.node], steady };
+}
+
+/**
+ * A connection whose SYN went to the dropping MAC: lost, unless the entry flips back to the announcer before a SYN
+ * retransmission that still fits in the timeout (then that one connects: a slow connect).
+ */
+function throughDroppingMac(s: Scenario, startedAt: number, flipAt: number, tx: number): Partial<Attempt> {
+  for (let k = 1; k < tx; k++) {
+    const at = [0, 1000, 3000, 7000, 15000, 31000, 63000, 127000][k]!;
+    if (startedAt + at >= flipAt) return { ok: true, synRetransmit: true, timings: { connectMs: at + 0.5, firstByteMs: at + 2.5, totalMs: at + 3.5 } };
+  }
+  return timeout(s);
 }
 
 function timeout(s: Scenario): Partial<Attempt> {

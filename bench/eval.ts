@@ -4,7 +4,8 @@
  * healthy / random-loss windows, the transition scenarios attempt by attempt, and `wallTime`: seconds to the alert and
  * to the resolve through the whole decision chain in virtual time (eval-walltime.ts, in worker threads), and the other
  * causes of "works sometimes" (eval-causes.ts: eTP Local without a local endpoint, failures in blocks) as families of
- * the matrix plus `flapping`: the verdict attempt by attempt while failures come and go in blocks.
+ * the matrix plus `flapping`: the verdict attempt by attempt while failures come and go in blocks, and the split-brain
+ * families (announcement_conflict, from the MAC each attempt went to).
  * Usage: node dist/bench/eval.js [seed] [--quick] [--walltime-runs=N]
  */
 import { DIAGNOSIS_DEFAULTS, type DiagnosisConfig } from '../src/config/sections/diagnosis.js';
@@ -27,6 +28,10 @@ interface Family {
   floor?: { share: number };
   /** Only verdicts made under a newer cluster view than the one at onset count (the evidence must be rebuilt). */
   newView?: boolean;
+  /** Verdicts to count the runs showing at any attempt (a negative's false alarms). */
+  watch?: Verdict[];
+  /** The target's interval and timeout are the scenario's (the families before the split-brain ones judge with 2 s). */
+  scenarioTarget?: boolean;
 }
 
 const target: TargetConfig = {
@@ -83,6 +88,8 @@ interface RunResult {
   successesAtDetection: number | null;
   final: Verdict;
   finalNodesOk: boolean;
+  /** The watched verdicts seen at any attempt. */
+  seen: Verdict[];
 }
 
 function runOnce(f: Family, seed: number, cfg: DiagnosisConfig): RunResult {
@@ -93,15 +100,18 @@ function runOnce(f: Family, seed: number, cfg: DiagnosisConfig): RunResult {
   let latency: number | null = null;
   let successes: number | null = null;
   let last: Diagnosis | undefined;
+  const seen = new Set<Verdict>();
+  const t: TargetConfig = f.scenarioTarget ? { ...target, intervalMs: s.intervalMs, timeoutMs: s.timeoutMs } : target;
   for (let i = s.warmup; i < attempts.length; i++) {
-    const d = diagnose({ target, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
+    const d = diagnose({ target: t, attempts: attempts.slice(0, i + 1), now: attempts[i]!.startedAt + 1, config: cfg });
     last = d;
+    if (f.watch?.includes(d.verdict)) seen.add(d.verdict);
     if (latency === null && i >= from && correct(f, d)) {
       latency = i - from + 1;
       successes = attempts.slice(from, i + 1).filter((a) => a.ok && !a.stalled).length;
     }
   }
-  return { latency, successesAtDetection: successes, final: last!.verdict, finalNodesOk: correct(f, last!) };
+  return { latency, successesAtDetection: successes, final: last!.verdict, finalNodesOk: correct(f, last!), seen: [...seen] };
 }
 
 function correct(f: Family, d: Diagnosis): boolean {
@@ -132,7 +142,7 @@ function falseAlarms(windows: number, seed: number, cfg: DiagnosisConfig) {
   const r = rng(seed);
   let asym = 0;
   // Kinds that must never show in these windows either (issue 15): windows with any such verdict.
-  const otherKinds: Record<string, number> = { etp_local_no_endpoint: 0, intermittent_blocks: 0 };
+  const otherKinds: Record<string, number> = { etp_local_no_endpoint: 0, intermittent_blocks: 0, announcement_conflict: 0 };
   const verdicts: Record<string, number> = {};
   const byLoss: Record<string, { windows: number; asymmetric: number; packetLossFinal: number }> = {};
   for (let w = 0; w < windows; w++) {
@@ -284,11 +294,13 @@ async function main(): Promise<void> {
     let within50 = 0;
     let detected = 0;
     let finalOk = 0;
+    const runsWith: Record<string, number> = Object.fromEntries((f.watch ?? []).map((v) => [v, 0]));
     const row = (matrix[`${f.truth} <- ${f.name}`] ??= {});
     for (let i = 0; i < f.runs; i++) {
       const res = runOnce(f, seedN++, cfg);
       row[res.final] = (row[res.final] ?? 0) + 1;
       if (res.finalNodesOk) finalOk++;
+      for (const v of res.seen) runsWith[v]!++;
       if (res.latency !== null) {
         detected++;
         lat.push(res.latency);
@@ -303,6 +315,7 @@ async function main(): Promise<void> {
       latencyAttempts: { median: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
       successesAtDetection: { median: quantile(succ, 0.5) },
       ...(fl ? { floor: fl, medianVsFloor: lat.length ? Math.round((quantile(lat, 0.5)! / fl.attempts) * 1000) / 1000 : null } : {}),
+      ...(f.watch ? { runsWithVerdict: runsWith } : {}),
     });
   }
   const fa = falseAlarms(quick ? 1000 : 10_000, seed + 7, cfg);

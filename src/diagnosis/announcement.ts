@@ -22,6 +22,11 @@ import { tally } from './tally.js';
 
 /** A failing MAC no node is known to own: the cause is named by its MAC only and the confidence is capped at this. */
 export const CONFLICT_UNKNOWN_MAX_CONFIDENCE = 0.9;
+/**
+ * Below this exact-test p (but not yet a conflict), a MAC that failed every attempt since the entry turned to it holds
+ * the verdict at insufficient_data: the claim is only that the evidence is not loss yet.
+ */
+export const FORMING_P = 0.01;
 /** The MAC timeline in the evidence shows this many of the newest runs. */
 export const TIMELINE_RUNS = 10;
 
@@ -104,10 +109,9 @@ export function announcementConflict(c: Ctx, opts: ConflictOptions): Finding | u
   // The MACs failing more than the table as a whole, against the rest.
   const failing = [...perMac.entries()].filter(([, s]) => s.failures * n > f * s.attempts).map(([m]) => m).sort();
   if (failing.length === 0 || failing.length === perMac.size) return undefined;
-  if (!failing.some((m) => perMac.get(m)!.failingRuns >= 2)) return undefined;
   const g = sum(failing.map((m) => perMac.get(m)!));
   const p = fisherExact(g.failures, g.attempts - g.failures, f - g.failures, n - g.attempts - (f - g.failures));
-  if (p >= cfg.pValue) return undefined;
+  if (p >= cfg.pValue || !failing.some((m) => perMac.get(m)!.failingRuns >= 2)) return opts.down || p >= FORMING_P ? undefined : forming(c, runs, failing, p);
   if (opts.down && downThroughWorkingMac(all, failing)) return undefined;
   if (recoveredSince(c, runs, failing)) return undefined;
 
@@ -185,6 +189,29 @@ function recoveredSince(c: Ctx, runs: readonly MacRun[], failing: readonly strin
   let longestPause = 0;
   for (let k = 1; k < bad.length; k++) longestPause = Math.max(longestPause, bad[k]!.first - bad[k - 1]!.last - 1);
   return rec.length > longestPause;
+}
+
+/**
+ * The first turns of a split brain: the entry turned to a MAC and every attempt through it failed, while the MAC before
+ * it worked (the exact test below FORMING_P). A failover does the opposite (the old MAC fails in the gap, the new one
+ * works); a failover to a node that drops everything becomes an outage (wentDown, which this yields to). Until the MAC
+ * fails again after the entry left it, at pValue, the older rules would call its blocks of failures loss: say that
+ * evidence is being gathered instead, up to a recovery by the recovery rule's test.
+ */
+function forming(c: Ctx, runs: readonly MacRun[], failing: readonly string[], p: number): Finding | undefined {
+  let fresh: MacRun | undefined;
+  for (let k = runs.length - 1; k > 0 && !fresh; k--) if (failing.includes(runs[k]!.mac) && runs[k]!.failures === runs[k]!.attempts) fresh = runs[k];
+  if (!fresh || recoveryStreak(c.sample.all, c.cfg.minAttempts, c.cfg.pValue, c.cfg.consistencyAlpha)) return undefined;
+  const before = runs[runs.indexOf(fresh) - 1]!;
+  const who = (r: MacRun) => `${r.mac}${r.nodes.length ? ` (${r.nodes.join(', ')})` : ' (no known node)'}`;
+  return {
+    verdict: 'insufficient_data', confidence: 0,
+    summary: `${c.name}: every connection through ${who(fresh)} failed (${fresh.failures}) while the VIP's neighbour entry held it after ${who(before)}; gathering evidence to tell a second announcer from a failover`,
+    evidence: [
+      `${fresh.failures} of ${fresh.attempts} attempts through ${who(fresh)} failed, from the first on, after ${before.attempts} through ${who(before)} with ${before.failures} failures (Fisher's exact test, MAC x outcome: p=${prob(p)}).`,
+      'Failures tied to the MAC the attempts went to are not random loss. A second announcer (split brain) shows when that MAC holds the entry again and fails again; a failover that keeps failing becomes an outage.',
+    ],
+  };
 }
 
 /** The announcer MetalLB itself reports (ServiceL2Status, nodeAssigned events): never one inferred from the neighbour table. */

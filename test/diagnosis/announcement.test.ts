@@ -79,6 +79,9 @@ describe('diagnose: announcement_conflict (issue 15, part 2)', () => {
     // failure of the second turn through node-3: 10 + 2 attempts from the onset, 6 s at 500 ms.
     const first = all.findIndex((d) => d.verdict === 'announcement_conflict');
     expect(first).toBe(11);
+    // Before: gathering evidence (from the third failure through node-3 on, about the MACs), never loss or a node split.
+    expect(all.slice(0, first).map((d) => d.verdict)).toEqual(Array(11).fill('insufficient_data'));
+    expect(all[3]!.summary).toBe(`web: every connection through ${MAC3} (node-3) failed (3) while the VIP's neighbour entry held it after ${MAC1} (node-1); gathering evidence to tell a second announcer from a failover`);
     expect(all.slice(first).every((d) => d.verdict === 'announcement_conflict' && d.suspectedNodes.join() === 'node-3')).toBe(true);
   });
 
@@ -139,6 +142,15 @@ describe('diagnose: announcement_conflict (issue 15, part 2)', () => {
     expect(fisherExact(18, 42, 0, 40)).toBeLessThan(DIAGNOSIS_DEFAULTS.pValue);
     expect(verdicts).not.toContain('announcement_conflict');
     expect(verdicts[verdicts.length - 1]).toBe('healthy');
+  });
+
+  it('lets a failover to a node that drops everything become an outage', () => {
+    const s = new Stream().view(good).add('123', 14);
+    const moved = context({ announcerNode: 'node-3', viewVersion: 'v2', neighbour: nb(MAC3, ['node-3']) });
+    const verdicts: string[] = [];
+    for (let k = 0; k < 20; k++) verdicts.push(run(s.view(moved).add('X')).verdict);
+    expect(verdicts.slice(0, 19)).not.toContain('announcement_conflict');
+    expect(verdicts[19]).toBe('vip_unreachable');
   });
 
   it('never fires on one MAC, and leaves out attempts without an entry, with an unsteady entry or several MACs', () => {
