@@ -80,6 +80,7 @@ describe.skipIf(labTools.skip || python.skip)('vipwatch run on the lab cluster: 
     } finally {
       await fault.stop();
     }
+    const stoppedAt = Date.now();
     const flips = s.vipwatch.logs.slice(logsBefore).filter((l) => l.msg === 'VIP MAC changed (failover or split brain)').length;
     const latest = (await seen()).find((i) => i.id === inc.id)!;
     console.info(`split brain: announcement_conflict opened after ${openedAfter.toFixed(1)} s (seen at a 500 ms poll; startedAt ${((Date.parse(inc.startedAt) - t0) / 1000).toFixed(1)} s after the fault), ` +
@@ -90,6 +91,7 @@ describe.skipIf(labTools.skip || python.skip)('vipwatch run on the lab cluster: 
     const resolved = await s.waitFor(async () => (await seen()).find((i) => i.id === inc.id && i.status === 'resolved'),
       { timeoutMs: RESOLVE_WITHIN_MS, intervalMs: 1_000, what: 'the announcement_conflict incident resolved' });
     expect(resolved.resolvedReason).toBe('recovered');
+    console.info(`split brain: resolved ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the fault stopped (resolvedAt ${((Date.parse(resolved.resolvedAt!) - stoppedAt) / 1000).toFixed(1)} s)`);
 
     expect(kinds.has('asymmetric_routing')).toBe(false);
     expect(kinds.has('packet_loss')).toBe(false);
