@@ -57,8 +57,10 @@ describe.skipIf(labTools.skip || python.skip)('split brain: node-3 answers ARP f
     let pids: number[];
     try {
       expect(await rogueArpSysctls(lab, 'node-3')).toEqual([0, 0, 0, 0]);
-      // 15-20 s: 60 connects of at most 500 ms, 150 ms apart (about half the time on each MAC: six flips or more).
-      results = await neighProbe(lab, { count: 60, timeoutMs: 500, gapMs: 150 });
+      // About 20 s: 60 connects, 150 ms apart, about half the time on each MAC (eight flips or so). A connect gets 700 ms:
+      // far above a healthy one (a few ms, even on a busy machine), below the SYN's first retransmission (1 s), and
+      // short beside the 2 s between flips, so few connects straddle one.
+      results = await neighProbe(lab, { count: 60, timeoutMs: 700, gapMs: 150 });
       pids = fault.senderPids;
     } finally {
       await fault.stop();
