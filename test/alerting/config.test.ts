@@ -119,7 +119,7 @@ describe('alerting config', () => {
       '11:38: alerting.email[0].smtp.user: needs passwordFile (or password)',
       '12:13: alerting.email[0].from: invalid email address "not-an-address": expected user@domain or "Name <user@domain>"',
       '13:28: alerting.email[0].to[1]: invalid email address "bad@@example.com": expected user@domain or "Name <user@domain>"',
-      '17:15: alerting.alertmanager[0].kinds[0]: must be one of asymmetric_routing, vip_unreachable, packet_loss, backend_refused, http_errors, etp_local_no_endpoint, intermittent_blocks, got "asymmetric"',
+      '17:15: alerting.alertmanager[0].kinds[0]: must be one of asymmetric_routing, vip_unreachable, packet_loss, backend_refused, http_errors, etp_local_no_endpoint, intermittent_blocks, announcement_conflict, got "asymmetric"',
       '18:33: alerting.backoff.max: must be at least backoff.initial (10000ms)',
       '19:11: alerting.maxAge: invalid duration "forever": use a number with ms, s, m, h or d, like "500ms" or "2s"',
     ]);

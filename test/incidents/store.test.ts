@@ -69,7 +69,7 @@ describe('IncidentStore', () => {
       'bad-nodes': { over: { nodes: 'node-2' }, field: 'incident.nodes: must be an object, got "node-2"' },
       'bad-port': { over: { port: '80' }, field: 'incident.port: must be an integer from 0 to 65535, got "80"' },
       'bad-evidence': { over: { evidence: [1, 2] }, field: 'incident.evidence[0]: must be a string, got 1' },
-      'bad-kind': { over: { kind: 'rp_filter' }, field: 'incident.kind: must be one of asymmetric_routing, vip_unreachable, packet_loss, backend_refused, http_errors, etp_local_no_endpoint, intermittent_blocks, got "rp_filter"' },
+      'bad-kind': { over: { kind: 'rp_filter' }, field: 'incident.kind: must be one of asymmetric_routing, vip_unreachable, packet_loss, backend_refused, http_errors, etp_local_no_endpoint, intermittent_blocks, announcement_conflict, got "rp_filter"' },
       'bad-started': { over: { startedAt: 'yesterday' }, field: 'incident.startedAt: must be an ISO 8601 UTC time like 2026-01-01T00:00:00.000Z, got "yesterday"' },
       'no-target': { over: { target: undefined }, field: 'incident.target: must be a non-empty string, got nothing' },
       'bad-confidence': { over: { confidence: 7 }, field: 'incident.confidence: must be a number from 0 to 1, got 7' },
