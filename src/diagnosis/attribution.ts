@@ -8,11 +8,14 @@ import type { Diagnosis, FailureAttribution } from './types.js';
  * - `observed`: the response itself named the backend (e.g. an http_status failure carrying the backend header).
  * - `inferred`: the diagnosis isolated one suspected node and the failure is of the kind it explains, or only one node
  *   holds endpoints; several nodes left give `ambiguous`; no cluster view at all gives `unknown`. Under
- *   etp_local_no_endpoint the announcer, which holds no endpoint, is the node a silent failure is attributed to.
+ *   etp_local_no_endpoint the announcer, which holds no endpoint, is the node a silent failure is attributed to; under
+ *   announcement_conflict, the suspected node whose MAC the failed attempt went to.
  */
 export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?: TargetClusterView): FailureAttribution {
   const named = attempt.backendNode ?? (attempt.backend !== undefined && view ? backendNodeFromView(attempt.backend, view) : undefined);
   if (named !== undefined) return { node: named, how: 'observed' };
+  const viaMac = conflictNode(attempt, diagnosis);
+  if (viaMac !== undefined) return { node: viaMac, how: 'inferred' };
   const endpoints = attempt.cluster?.endpointsPerNode ?? view?.endpointsPerNode;
   if (!endpoints) return { node: 'unknown', how: 'inferred' };
   const stale = attempt.cluster?.stale ?? view?.stale ?? false;
@@ -28,6 +31,17 @@ export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?:
     return { node: diagnosis.suspectedNodes[0]!, how: 'inferred' };
   }
   return { node: 'ambiguous', how: 'inferred' };
+}
+
+/**
+ * Under announcement_conflict, a failure whose packets went to a suspected node's MAC (the entry held one MAC from start
+ * to end, owned by that node alone) is that node's. A failure through another MAC is not explained by the conflict.
+ */
+function conflictNode(a: Attempt, d: Diagnosis | undefined): string | undefined {
+  if (a.ok || d?.verdict !== 'announcement_conflict') return undefined;
+  const nb = a.cluster?.neighbour;
+  if (!nb || !nb.steady || nb.macs.length !== 1 || nb.nodes.length !== 1) return undefined;
+  return d.suspectedNodes.includes(nb.nodes[0]!) ? nb.nodes[0] : undefined;
 }
 
 /** The diagnosis is about failures like this one, made under the same cluster view. */

@@ -52,6 +52,18 @@ describe('attributeFailure', () => {
     expect(attributeFailure(other, asym)).toEqual({ node: 'ambiguous', how: 'inferred' });
   });
 
+  it('under announcement_conflict, blames the suspected node whose MAC the failure went to, and only a steady single-MAC entry', () => {
+    const conflict = { ...asym, verdict: 'announcement_conflict' as const, suspectedNodes: ['node-3'] };
+    const via = (macs: string[], nodes: string[], steady = true) => new Stream({ cluster: context({ neighbour: { macs, nodes, steady } }) }).add('X').attempts[0]!;
+    expect(attributeFailure(via(['02:00:00:00:00:03'], ['node-3']), conflict)).toEqual({ node: 'node-3', how: 'inferred' });
+    // Through the legitimate announcer's MAC: not what the conflict explains.
+    expect(attributeFailure(via(['02:00:00:00:00:01'], ['node-1']), conflict)).toEqual({ node: 'ambiguous', how: 'inferred' });
+    expect(attributeFailure(via(['02:00:00:00:00:03'], ['node-3'], false), conflict)).toEqual({ node: 'ambiguous', how: 'inferred' });
+    expect(attributeFailure(via(['02:00:00:00:00:03'], []), conflict)).toEqual({ node: 'ambiguous', how: 'inferred' });
+    // The same attempt under another verdict is not attributed by its MAC.
+    expect(attributeFailure(via(['02:00:00:00:00:03'], ['node-3']), run(new Stream().add('1XX', 9)))).toEqual({ node: 'ambiguous', how: 'inferred' });
+  });
+
   it('infers the only node with endpoints', () => {
     const a = new Stream({ cluster: context({ endpointsPerNode: { 'node-3': 2, 'node-1': 0 } }) }).add('X').attempts[0]!;
     expect(attributeFailure(a)).toEqual({ node: 'node-3', how: 'inferred' });
