@@ -71,6 +71,14 @@ describe.skipIf(labTools.skip || python.skip)('vipwatch run on the lab cluster: 
       const hook = await s.waitFor(() => s.webhooks(mark).find((d) => d.incident.id === inc.id), { timeoutMs: 30_000, intervalMs: 250, what: 'webhook: announcement_conflict' });
       expect(hook).toMatchObject({ event: 'open', signatureOk: true, incident: { kind: 'announcement_conflict', suspectedNodes: ['node-3'] } });
 
+      // Once the verdict holds, the failures through node-3's MAC are attributed to node-3; none ever to node-1 or node-2.
+      const byNode = await s.waitFor(async () => {
+        const m = sumBy(await s.metrics(), 'vipwatch_probe_failures_total', 'node', TARGET);
+        return (m['node-3'] ?? 0) > 0 ? m : undefined;
+      }, { timeoutMs: 30_000, what: 'a failure attributed to node-3 in /metrics' });
+      expect(byNode['node-1'] ?? 0).toBe(0);
+      expect(byNode['node-2'] ?? 0).toBe(0);
+
       const end = Date.now() + WATCH_AFTER_OPEN_MS;
       while (Date.now() < end) {
         const open = (await seen()).filter((i) => i.status === 'open');
