@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { App } from '../src/app.js';
 import { parseConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
@@ -101,6 +102,8 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
     const m = process.memoryUsage();
     steadyRss = m.rss;
     steadyMemory = { heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external), arrayBuffersMiB: mib(m.arrayBuffers), rssMiB: mib(m.rss), baselineRssMiB: mib(baselineRss) };
+    // Where the heap's committed memory sits (new space grows with the allocation rate, old space with what survives).
+    for (const sp of getHeapSpaceStatistics()) steadyMemory[`${sp.space_name}MiB`] = mib(sp.space_size);
   }
   await app.stop();
   return {
