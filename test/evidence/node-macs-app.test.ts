@@ -14,9 +14,10 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { fixtureInterfaces, fixtureRoot } from '../agent/fixtures.js';
+import { PAIR_ADDR, startAgentPair } from './agent-pair.js';
 import { waitFor } from '../support/wait.js';
 
-const ADDR: Record<string, string> = { 'node-a': '127.0.0.2', 'node-b': '127.0.0.3' };
+const ADDR = PAIR_ADDR;
 const MAC = { a: '0a:58:0a:f4:01:0a', b: '0a:58:0a:f4:01:0b' } as const;
 
 /** No Kubernetes API: two Nodes as the cluster view would list them, and the MAC owners vipwatch hands it. */
@@ -39,18 +40,12 @@ describe('App wires the node MAC directory to the cluster source', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vipwatch-node-macs-app-'));
 
   beforeAll(async () => {
-    for (let i = 0; ; i++) {
-      const a = await startNodeAgent({ listen: { host: ADDR['node-a']!, port: 0 }, procRoot: fixtureRoot('strict-eth1'), node: 'node-a', logger: silentLogger, networkInterfaces: () => fixtureInterfaces({ eth0: MAC.a }) });
-      try {
-        agents.push(await startNodeAgent({ listen: { host: ADDR['node-b']!, port: a.address.port }, procRoot: fixtureRoot('strict-eth1'), node: 'node-b', logger: silentLogger, networkInterfaces: () => fixtureInterfaces({ eth0: MAC.b }) }));
-        agents.push(a);
-        port = a.address.port;
-        break;
-      } catch (err) {
-        await a.close();
-        if (i === 4) throw err;
-      }
-    }
+    const pair = await startAgentPair((node, host, p) => startNodeAgent({
+      listen: { host, port: p }, procRoot: fixtureRoot('strict-eth1'), node, logger: silentLogger,
+      networkInterfaces: () => fixtureInterfaces({ eth0: node === 'node-a' ? MAC.a : MAC.b }),
+    }));
+    agents.push(...Object.values(pair.agents));
+    port = pair.port;
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.close()));

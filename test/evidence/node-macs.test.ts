@@ -13,11 +13,12 @@ import { ERR } from '../../src/lib/error-codes.js';
 import { createLogger, silentLogger } from '../../src/lib/logger.js';
 import { Secret } from '../../src/lib/secret.js';
 import { fixtureInterfaces, fixtureRoot } from '../agent/fixtures.js';
+import { PAIR_ADDR, startAgentPair } from './agent-pair.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'node-macs-token-7';
-const ADDR: Record<string, string> = { 'node-a': '127.0.0.2', 'node-b': '127.0.0.3' };
+const ADDR = PAIR_ADDR;
 /** eth0 is each node's own; eth1 carries one MAC on both (a cloned VM, a bond's MAC). */
 const MAC = { aEth0: '0a:58:0a:f4:00:0a', bEth0: '0a:58:0a:f4:00:0b', shared: '02:00:5e:00:53:01' } as const;
 
@@ -40,19 +41,9 @@ describe('NodeMacDirectory: MAC -> node from real node agents (fake clock for vi
   const made: NodeMacDirectory[] = [];
 
   beforeAll(async () => {
-    // node-b's agent on node-a's port, 127.0.0.3: free there unless something else took it; then another port.
-    for (let i = 0; ; i++) {
-      const a = await agentOn(ADDR['node-a']!, 0, 'node-a', MAC.aEth0);
-      try {
-        agents['node-b'] = await agentOn(ADDR['node-b']!, a.address.port, 'node-b', MAC.bEth0);
-        agents['node-a'] = a;
-        port = a.address.port;
-        break;
-      } catch (err) {
-        await a.close();
-        if (i === 4) throw err;
-      }
-    }
+    const pair = await startAgentPair((node, host, p) => agentOn(host, p, node, node === 'node-a' ? MAC.aEth0 : MAC.bEth0));
+    Object.assign(agents, pair.agents);
+    port = pair.port;
   });
   afterAll(async () => {
     await Promise.all(Object.values(agents).map((a) => a.close()));
