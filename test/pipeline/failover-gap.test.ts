@@ -2,54 +2,10 @@
  * The pipeline hands the failover gap the diagnosis closed to vipwatch_failover_gap_seconds, once per change, and the
  * open incident's evidence carries the gaps. Real engine, history, incidents (on a temp dir) and registry.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DIAGNOSIS_DEFAULTS } from '../../src/config/sections/diagnosis.js';
-import { DiagnosisEngine } from '../../src/diagnosis/engine.js';
-import { makeAttempt, type Attempt } from '../../src/history/attempt.js';
-import { TargetHistory } from '../../src/history/history.js';
-import { IncidentService } from '../../src/incidents/service.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { ProbeMetrics } from '../../src/metrics/probe-metrics.js';
-import { SelfErrorMonitor } from '../../src/metrics/self-errors.js';
-import { AttemptPipeline } from '../../src/pipeline/attempt-pipeline.js';
-import { context, STEP, Stream, T0, web } from '../diagnosis/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { context, STEP, Stream } from '../diagnosis/helpers.js';
 import { parsePromText, sumOf } from '../lab/prom-text.js';
-import { FakeClock } from '../support/fake-clock.js';
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-
-async function harness() {
-  const dir = await mkdtemp(join(tmpdir(), 'vipwatch-failover-'));
-  dirs.push(dir);
-  const clock = new FakeClock(T0);
-  const logger = createLogger({ level: 'error', write: () => {}, now: () => clock.now() });
-  const registry = new Registry();
-  const history = new TargetHistory('web', 512);
-  const config = { ...DIAGNOSIS_DEFAULTS, openAfterMs: 0, marginalHoldMs: 0 };
-  const incidents = new IncidentService({ config, dir, clock, logger, registry, notify: async () => {} });
-  await incidents.start();
-  const metrics = new ProbeMetrics(registry, { targets: () => [{ target: web, history }], now: () => clock.now(), takeLagMs: () => 0 }, 'test');
-  const pipeline = new AttemptPipeline({
-    clock, logger, diagnosis: new DiagnosisEngine(config), incidents, metrics, selfErrors: new SelfErrorMonitor(registry, { clock, logger }),
-    requestBurst: () => 0,
-  });
-  const feed = (drafts: readonly Attempt[]) => {
-    for (const d of drafts) {
-      clock.jump(d.startedAt + 1 - clock.now());
-      const a = makeAttempt(d, { ...d, seq: history.nextSeq() });
-      history.record(a);
-      pipeline.handle(a, web, history, undefined);
-    }
-  };
-  return { registry, incidents, feed };
-}
+import { harness } from './harness.js';
 
 describe('failover gaps through the pipeline', () => {
   it('observes each closed gap once on /metrics, never an open one, and the incident evidence lists them', async () => {
