@@ -1,11 +1,13 @@
 /**
- * A fixed-capacity ring of attempts in columnar form, about 35 bytes an attempt: startedAt (float64), four timings
- * (uint32 microseconds), source port (uint16), metadata age (uint32 ms, only once a context has one), an interned
- * shape id and a flag byte. seq is not stored: it is contiguous when assigned by nextSeq, so it follows from the
- * position (a seq that breaks the run is kept aside). Attempt objects are built, frozen, only when read, deep-equal
- * to what was recorded (optional keys absent or undefined as they were). What the compact form cannot hold exactly
- * (a timing that is not a whole number of microseconds, an unknown key, a value of another type) is kept aside, per
- * field or, for an attempt of another shape altogether, as the recorded object itself.
+ * A fixed-capacity ring of attempts in columnar form, 17 bytes an attempt (tcp, no cluster metadata) to 29 (https
+ * with it): startedAt (uint32 ms from a base the store moves when time runs past it), up to four timings (uint32
+ * microseconds, a column each, allocated when the first attempt has that timing: a tcp target never holds tls or
+ * first-byte columns), source port (uint16), metadata age (uint32 ms, only once a context has one), an interned shape
+ * id and a flag byte. seq is not stored: it is contiguous when assigned by nextSeq, so it follows from the position (a
+ * seq that breaks the run is kept aside). Attempt objects are built, frozen, only when read, deep-equal to what was
+ * recorded (optional keys absent or undefined as they were). What the compact form cannot hold exactly (a timing that
+ * is not a whole number of microseconds, a start that is not a whole ms, an unknown key, a value of another type) is
+ * kept aside, per field or, for an attempt of another shape altogether, as the recorded object itself.
  */
 import type { Attempt, AttemptClusterContext } from './attempt.js';
 import {
@@ -36,6 +38,10 @@ const F_FIRST_BYTE = 2;
 const F_TOTAL = 3;
 const F_PORT = 4;
 const F_AGE = 5;
+const F_START = 6;
+
+/** startedAt offsets are kept this far either side of the base: 24.8 days. */
+const START_HALF_RANGE = 2 ** 31;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -44,9 +50,11 @@ const PROBER_KEYS = P_REASON | P_DETAIL | P_ERROR_CODE | P_SOURCE_PORT | P_REMOT
 const ALL_TIMINGS = P_CONNECT | P_TLS | P_FIRST_BYTE;
 
 export class AttemptStore {
-  private readonly startedAt: Float64Array;
-  /** connectMs, tlsMs, firstByteMs, totalMs per slot, in microseconds. */
-  private readonly timings: Uint32Array;
+  /** startedAt - startBase per slot (whole ms), or U32_EXCEPTION. */
+  private readonly starts: Uint32Array;
+  private startBase: number | undefined;
+  /** connectMs, tlsMs, firstByteMs, totalMs, a column each in microseconds; undefined until a value needs it. */
+  private readonly timings: (Uint32Array | undefined)[] = [undefined, undefined, undefined, undefined];
   private readonly ports: Uint16Array;
   /** cluster.metadataAgeMs per slot, allocated when the first context with one is recorded. */
   private ages: Uint32Array | undefined;
@@ -68,8 +76,7 @@ export class AttemptStore {
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    this.startedAt = new Float64Array(capacity);
-    this.timings = new Uint32Array(capacity * 4);
+    this.starts = new Uint32Array(capacity);
     this.ports = new Uint16Array(capacity);
     // At most capacity + 1 shapes are live (the new one is interned before the evicted one is released).
     this.shapeIds = capacity < 0xffff ? new Uint16Array(capacity) : new Uint32Array(capacity);
@@ -104,6 +111,13 @@ export class AttemptStore {
     }
     const s = this.shapes.value(this.shapeIds[slot]!);
     return isOk(s) && s.backendNode !== undefined ? s.backendNode : undefined;
+  }
+
+  /** Bytes of the typed-array columns allocated (what the ring costs besides its interned and aside entries). */
+  columnBytes(): number {
+    let n = this.starts.byteLength + this.ports.byteLength + this.shapeIds.byteLength + this.flags.byteLength + (this.ages?.byteLength ?? 0);
+    for (const col of this.timings) n += col?.byteLength ?? 0;
+    return n;
   }
 
   /** Live interned entries (for tests: they return to their size after churn). */
@@ -152,7 +166,7 @@ export class AttemptStore {
     let slot = this.head;
     while (k < this.count) {
       slot = slot === 0 ? this.capacity - 1 : slot - 1;
-      const at = this.flags[slot]! & VERBATIM ? this.verbatim!.get(slot)!.startedAt : this.startedAt[slot]!;
+      const at = this.flags[slot]! & VERBATIM ? this.verbatim!.get(slot)!.startedAt : this.startOf(slot);
       if (!(at >= from)) break;
       k++;
     }
@@ -212,14 +226,12 @@ export class AttemptStore {
       this.nextRecent = (this.nextRecent + 1) % this.recentShapes.length;
     }
     this.shapeIds[slot] = shape;
-    this.startedAt[slot] = a.startedAt;
-    let f = 0;
+    let f = this.start(slot, a.startedAt);
     const t = a.timings;
-    const i = slot * 4;
-    f |= this.micros(slot, F_CONNECT, t.connectMs, i);
-    f |= this.micros(slot, F_TLS, t.tlsMs, i + 1);
-    f |= this.micros(slot, F_FIRST_BYTE, t.firstByteMs, i + 2);
-    f |= this.micros(slot, F_TOTAL, t.totalMs, i + 3);
+    f |= this.micros(slot, F_CONNECT, t.connectMs);
+    f |= this.micros(slot, F_TLS, t.tlsMs);
+    f |= this.micros(slot, F_FIRST_BYTE, t.firstByteMs);
+    f |= this.micros(slot, F_TOTAL, t.totalMs);
     const port = a.sourcePort;
     if (port === undefined) f |= PORT_UNDEFINED;
     else if (Number.isInteger(port) && port >= 0 && port <= 0xffff && !Object.is(port, -0)) this.ports[slot] = port;
@@ -238,18 +250,55 @@ export class AttemptStore {
   }
 
   /** Stores a timing as whole microseconds when that reads back exactly, else aside. */
-  private micros(slot: number, field: number, v: number | undefined, i: number): number {
+  private micros(slot: number, field: number, v: number | undefined): number {
+    let col = this.timings[field];
     if (v === undefined) {
-      this.timings[i] = U32_UNDEFINED;
+      if (col) col[slot] = U32_UNDEFINED;
       return 0;
     }
+    // The first value of this timing: every slot so far had none.
+    col ??= this.timings[field] = new Uint32Array(this.capacity).fill(U32_UNDEFINED);
     const us = Math.round(v * 1000);
     if (us >= 0 && us <= U32_MAX && us / 1000 === v && !Object.is(v, -0)) {
-      this.timings[i] = us;
+      col[slot] = us;
       return 0;
     }
-    this.timings[i] = U32_EXCEPTION;
+    col[slot] = U32_EXCEPTION;
     return this.except(slot, field, v);
+  }
+
+  /** Stores startedAt as whole ms from the base when that reads back exactly, moving the base when time ran past it. */
+  private start(slot: number, at: number): number {
+    if (!Number.isSafeInteger(at) || Object.is(at, -0)) {
+      this.starts[slot] = U32_EXCEPTION;
+      return this.except(slot, F_START, at);
+    }
+    this.startBase ??= at - START_HALF_RANGE;
+    if (at - this.startBase < 0 || at - this.startBase > U32_MAX) this.rebase(at - START_HALF_RANGE, slot);
+    this.starts[slot] = at - this.startBase;
+    return 0;
+  }
+
+  /** Moves the base (once in 24 days of a running store); a held start the new base cannot reach is kept aside. */
+  private rebase(base: number, writing: number): void {
+    const old = this.startBase!;
+    this.startBase = base;
+    let slot = this.head;
+    for (let k = 0; k < this.count; k++) {
+      slot = slot === 0 ? this.capacity - 1 : slot - 1;
+      if (slot === writing || this.flags[slot]! & VERBATIM || this.starts[slot] === U32_EXCEPTION) continue;
+      const at = old + this.starts[slot]!;
+      if (at - base >= 0 && at - base <= U32_MAX) this.starts[slot] = at - base;
+      else {
+        this.starts[slot] = U32_EXCEPTION;
+        this.flags[slot]! |= this.except(slot, F_START, at);
+      }
+    }
+  }
+
+  private startOf(slot: number): number {
+    const off = this.starts[slot]!;
+    return off === U32_EXCEPTION ? this.exceptions!.get(slot * 8 + F_START)! : this.startBase! + off;
   }
 
   private except(slot: number, field: number, v: number): number {
@@ -271,7 +320,9 @@ export class AttemptStore {
   }
 
   private timing(slot: number, field: number): number | undefined {
-    const us = this.timings[slot * 4 + field]!;
+    const col = this.timings[field];
+    if (!col) return undefined;
+    const us = col[slot]!;
     if (us === U32_UNDEFINED) return undefined;
     return us === U32_EXCEPTION ? this.exceptions!.get(slot * 8 + field) : us / 1000;
   }
@@ -287,7 +338,7 @@ export class AttemptStore {
       a = {
         ok: isOk(s), reason: s.reason, detail: s.detail, errorCode: s.errorCode, timings: this.timingsOf(slot, p), synRetransmit: isSyn(s),
         sourcePort: this.port(slot, f), remoteAddress: s.remoteAddress, httpStatus: s.httpStatus, backend: s.backend, certNotAfter: s.certNotAfter,
-        seq, target: s.target, startedAt: this.startedAt[slot]!, stalled: isStalled(s), burst: isBurst(s),
+        seq, target: s.target, startedAt: this.startOf(slot), stalled: isStalled(s), burst: isBurst(s),
       };
     } else {
       a = { ok: isOk(s) } as Mutable<Attempt>;
@@ -303,7 +354,7 @@ export class AttemptStore {
       if (p & P_CERT) a.certNotAfter = s.certNotAfter;
       a.seq = seq;
       a.target = s.target;
-      a.startedAt = this.startedAt[slot]!;
+      a.startedAt = this.startOf(slot);
       a.stalled = isStalled(s);
       a.burst = isBurst(s);
     }

@@ -131,6 +131,27 @@ describe('AttemptStore interning', () => {
     expect(Object.isFrozen(back[0]!.cluster!.neighbour!.macs)).toBe(true);
   });
 
+  it('keeps starts exact across months (the base moves) and odd starts aside; a tcp ring holds no tls or first-byte column', () => {
+    const cap = 20;
+    const s = new AttemptStore(cap);
+    const day = 86_400_000;
+    const at = (seq: number) => (seq === 7 ? T0 + 0.5 : seq === 9 ? -0 : seq === 11 ? 2 ** 60 : T0 + Math.floor(seq / 4) * 30 * day + seq);
+    const tcp = (seq: number): Attempt => ({ ...steady(seq), timings: { connectMs: 0.3, totalMs: 1.2 }, startedAt: at(seq) });
+    const recorded: Attempt[] = [];
+    for (let seq = 1; seq <= 3 * cap; seq++) {
+      const a = tcp(seq);
+      recorded.push(a);
+      s.push(a);
+      expect(s.toArray()).toStrictEqual(recorded.slice(-cap));
+    }
+    // 20 slots x (uint32 start + uint16 port + uint16 shape + flag byte + uint32 metadata age + connect and total uint32).
+    expect(s.columnBytes()).toBe(cap * (4 + 2 + 2 + 1 + 4 + 8));
+    s.push({ ...tcp(3 * cap + 1), timings: { connectMs: 0.3, tlsMs: 2, totalMs: 3 } });
+    expect(s.columnBytes()).toBe(cap * (4 + 2 + 2 + 1 + 4 + 12));
+    expect(s.last()!.timings).toEqual({ connectMs: 0.3, tlsMs: 2, totalMs: 3 });
+    expect(s.toArray(2)[0]!.timings).toStrictEqual({ connectMs: 0.3, totalMs: 1.2 });
+  });
+
   it('rejects a bad capacity', () => {
     expect(() => new AttemptStore(0)).toThrow(RangeError);
     expect(() => new TargetHistory('t', 1.5)).toThrow(RangeError);
