@@ -22,7 +22,7 @@ import { binomUpperTail } from './stats.js';
 import { downStreak, recoveryStreak } from './streaks.js';
 import { segment, servedAgain, type ServedAgain } from './transition.js';
 import { dominantClass, synTransmissions, tally } from './tally.js';
-import type { ChangePoint, DiagnoseInput, Diagnosis, DiagnosisNodeStats, IdentityMode } from './types.js';
+import type { ChangePoint, DiagnoseInput, Diagnosis, DiagnosisNodeStats, IdentityMode, KnownFix } from './types.js';
 
 export { NO_IDENTITY_MAX_CONFIDENCE } from './findings.js';
 
@@ -40,20 +40,39 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     name: target.name,
   };
   // After a fix, only the attempts since it are judged (and counted): the ones before describe the past.
-  const { judged, cuts } = sinceLastFix(ctx);
+  const { judged, cuts } = sinceLastFix(ctx, input.knownFix);
   const finding = cuts.length ? judgeSinceFix(judged, cuts[cuts.length - 1]!) : decide(judged);
   return build(judged, finding);
 }
 
-/** Cuts the attempts at every point where a blamed node served again, oldest first; the last part is what is judged. */
-function sinceLastFix(c: Ctx): { judged: Ctx; cuts: ServedAgain[] } {
+/**
+ * Cuts the attempts at every point where a blamed node served again, oldest first; the last part is what is judged.
+ * A fix an earlier diagnosis found is cut first, as long as its attempt is still in the window.
+ */
+function sinceLastFix(c: Ctx, known: KnownFix | undefined): { judged: Ctx; cuts: ServedAgain[] } {
   const cuts: ServedAgain[] = [];
   let judged = c;
+  const at = known ? c.used.findIndex((a) => a.startedAt === known.at && a.ok && a.backendNode === known.node) : -1;
+  if (at >= 0) {
+    const again: ServedAgain = { at, node: known!.node, before: knownBefore(c, known!) };
+    cuts.push(again);
+    judged = segment(judged, afterFix(judged.used, at));
+  }
   for (let again = servedAgain(judged); again; again = servedAgain(judged)) {
     cuts.push(again);
     judged = segment(judged, afterFix(judged.used, again.at));
   }
   return { judged, cuts };
+}
+
+/** What the attempts before a known fix showed when it was found (they may have left the window since). */
+function knownBefore(c: Ctx, known: KnownFix): Finding {
+  const blamed = known.blamed.length ? known.blamed : [known.node];
+  return {
+    verdict: 'asymmetric_routing', confidence: 1 - c.cfg.pValue, suspectedNodes: blamed, candidateNodes: blamed,
+    summary: `${c.name}: connections through ${blamed.join(', ')} silently dropped (found when the fix was seen; those attempts may have left the window since)`,
+    evidence: [],
+  };
 }
 
 /**
@@ -116,7 +135,10 @@ function decide(c: Ctx): Finding {
  */
 function judgeSinceFix(c: Ctx, again: ServedAgain): Finding {
   const f = judgeSegment(c, again);
-  const changePoint: ChangePoint = { kind: 'served_again', at: c.used[0]!.startedAt, attempts: c.t.attempts, failures: c.t.failures, node: again.node };
+  const changePoint: ChangePoint = {
+    kind: 'served_again', at: c.used[0]!.startedAt, attempts: c.t.attempts, failures: c.t.failures, node: again.node,
+    blamed: again.before.suspectedNodes ?? [again.node],
+  };
   return { ...f, changePoint };
 }
 

@@ -13,7 +13,7 @@ import { attributeFailure } from './attribution.js';
 import { BurstPlanner, type BurstRequest } from './burst.js';
 import { diagnose } from './diagnose.js';
 import { failoverGapsLine, FailoverGapTracker, gapsInWindow, type FailoverGap } from './failover-gaps.js';
-import type { Diagnosis } from './types.js';
+import type { Diagnosis, KnownFix } from './types.js';
 
 export interface DiagnosisStepInput {
   attempt: Attempt;
@@ -48,6 +48,7 @@ export class DiagnosisEngine {
   private readonly bursts: BurstPlanner;
   private readonly latest = new Map<string, Diagnosis>();
   private readonly failovers = new Map<string, FailoverGapTracker>();
+  private readonly fixes = new Map<string, KnownFix>();
 
   constructor(private readonly config: DiagnosisConfig) {
     this.bursts = new BurstPlanner(config);
@@ -60,8 +61,10 @@ export class DiagnosisEngine {
     const failoverGap = this.failoverGap(input);
     const diagnosed = this.worthDiagnosing(a, prev, input.incidentOpen);
     if (diagnosed) {
-      d = this.withFailoverGaps(diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config }));
+      const knownFix = this.fixes.get(t.name);
+      d = this.withFailoverGaps(diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config, ...(knownFix ? { knownFix } : {}) }));
       this.latest.set(t.name, d);
+      this.rememberFix(t.name, d);
     }
     // A probe_error never left vipwatch: no node is to blame (it keeps node "unknown" in metrics).
     const attribution = !a.ok && a.reason !== 'probe_error' ? attributeFailure(a, d, view) : undefined;
@@ -71,6 +74,16 @@ export class DiagnosisEngine {
     const out: DiagnosisStep = { diagnosis: d, diagnosed, changed: diagnosed && (!prev || prev.verdict !== d!.verdict), previousVerdict: prev?.verdict, attribution, burst };
     if (failoverGap) out.failoverGap = failoverGap;
     return out;
+  }
+
+  /**
+   * The newest fix the diagnosis judged from (served_again), kept for the next diagnosis: the attempts that proved it
+   * age out of the window long before the fix itself does. A diagnosis without it (its attempt left the window) drops it.
+   */
+  private rememberFix(target: string, d: Diagnosis): void {
+    const cp = d.changePoint;
+    if (cp?.kind === 'served_again' && cp.node !== undefined) this.fixes.set(target, { at: cp.at, node: cp.node, blamed: cp.blamed ?? [cp.node] });
+    else this.fixes.delete(target);
   }
 
   /** Feeds the attempt to the target's failover tracker; returns the gap it closed. */
@@ -101,6 +114,7 @@ export class DiagnosisEngine {
     this.latest.delete(target);
     this.bursts.forget(target);
     this.failovers.delete(target);
+    this.fixes.delete(target);
   }
 
   /** Targets with a remembered verdict. */

@@ -14,6 +14,8 @@ export interface DiagnoseInput {
   view?: TargetClusterView;
   now: number;
   config: DiagnosisConfig;
+  /** The newest served_again change point an earlier diagnosis of this target found (DiagnosisEngine keeps it). */
+  knownFix?: KnownFix;
 }
 
 export interface DiagnosisNodeStats {
@@ -40,6 +42,20 @@ export interface ChangePoint {
   failures: number;
   /** For served_again: the node that served again. */
   node?: string;
+  /** For served_again: the nodes the split blamed before it. */
+  blamed?: string[];
+}
+
+/**
+ * A served_again change point found by an earlier diagnosis. The attempts before it proved the drop when it was found;
+ * as they age out of the window they no longer can, yet the change happened: the diagnosis keeps judging from it while
+ * its attempt is in the window, instead of reading old timeouts beside new attempts as loss.
+ */
+export interface KnownFix {
+  /** Start (epoch ms) of the success through the blamed node. */
+  at: number;
+  node: string;
+  blamed: string[];
 }
 
 export interface Diagnosis {
