@@ -214,7 +214,9 @@ diagnosis: { window: 30s, openAfter: 0s, marginalHold: 2s, resolveAfter: 3s, reo
       const target = page.locator('details.target[data-target="web"]');
       await waitFor(async () => (await target.locator('summary .badge').textContent()) === 'healthy', { what: 'healthy badge', timeoutMs: 90_000, intervalMs: 250 });
       await waitFor(async () => (await target.locator('svg.chart rect.fail').count()) > 0, { what: 'failed buckets drawn' });
-      expect(await target.locator('svg.chart rect.span').count()).toBe(1);
+      // One incident in the story: a second span would be another incident (say which, if one appears).
+      const story = (await incidents()).map((i) => `${i.kind} ${i.status} ${i.startedAt}${i.resolvedAt ? ` -> ${i.resolvedAt}` : ''}: ${i.summary}`);
+      expect(await target.locator('svg.chart rect.span').count(), story.join('\n')).toBe(1);
       expect((await target.locator('svg.lane rect.ann').evaluateAll((els) => els.map((e) => e.getAttribute('data-node')))).filter(Boolean)).toEqual(['node-3', 'node-1']);
       await noSideways(page, width);
       await page.screenshot({ path: join(ARTIFACTS, `resolved-${width}.png`), fullPage: true });
