@@ -43,7 +43,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "/app/bin/vipwatch.js", "healthcheck"]
 # node runs as PID 1 itself: vipwatch stops cleanly on SIGTERM/SIGINT, and waits for the only children it starts
 # (a kubeconfig exec credential plugin); a plugin that leaves orphans behind needs `docker run --init`.
-ENTRYPOINT ["node", "/app/bin/vipwatch.js"]
+# --max-semi-space-size=8: V8's young generation grows to 2 x 16 MiB under a probe's allocation rate; 2 x 8 MiB holds it
+# (README, Performance: 4-5 MiB less RSS per 1,000 targets at 2,000, CPU per attempt within the bench's noise).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/bin/vipwatch.js"]
 # With nothing mounted at /config/vipwatch.yaml, run starts on /app/config/container.yaml (VIPWATCH_DEFAULT_CONFIG)
 # and its first log line says what to mount.
 CMD ["run", "--config", "/config/vipwatch.yaml"]

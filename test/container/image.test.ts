@@ -83,7 +83,7 @@ describe.skipIf(tools.skip)('the container image (the repository Dockerfile, bui
     expect(user.uid).not.toBe(0);
     expect(config.volumes).toEqual(['/config', STATE_IN_IMAGE]);
     expect(config.exposedPorts).toEqual([`${PORT}/tcp`]);
-    expect(config.entrypoint).toEqual(['node', '/app/bin/vipwatch.js']);
+    expect(config.entrypoint).toEqual(['node', '--max-semi-space-size=8', '/app/bin/vipwatch.js']);
     expect(config.cmd).toEqual(['run', '--config', CONFIG_IN_IMAGE]);
     expect(config.healthcheck).toEqual(['node', '/app/bin/vipwatch.js', 'healthcheck']);
     expect(config.env).toEqual(expect.arrayContaining(['NODE_ENV=production', 'VIPWATCH_DEFAULT_CONFIG=/app/config/container.yaml', `VIPWATCH_STATE_DIR=${STATE_IN_IMAGE}`]));
