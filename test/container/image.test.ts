@@ -138,7 +138,7 @@ describe.skipIf(tools.skip)('the container image (the repository Dockerfile, bui
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(user.uid));
       expect(Number(/^Uid:\s+(\d+)/m.exec(status)?.[1])).not.toBe(0);
       expect(/^NSpid:\s+\d+\s+(\d+)$/m.exec(status)?.[1]).toBe('1');
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 2)).toEqual(['node', '/app/bin/vipwatch.js']);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual(['node', '--max-semi-space-size=8', '/app/bin/vipwatch.js']);
     });
 
     it('answers /-/healthy and /metrics from outside, at the container address (docker run -p reaches it)', async () => {
