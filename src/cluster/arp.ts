@@ -18,6 +18,13 @@ const MAX_CHANGES = 20;
  * (a burst, many targets) share one read: at most 50 reads a second whatever the number of targets.
  */
 export const NEIGHBOUR_FRESH_MS = 20;
+/**
+ * A read may cost at most 1/READ_BUDGET of the time between reads: a host with a huge neighbour table (tens of thousands
+ * of entries on a big L2 segment) gets reads further apart instead of a probe that spends its CPU parsing the table.
+ */
+const READ_BUDGET = 50;
+/** Reads further apart than this are logged once: the per-attempt MAC is then coarser than the table's flips may be. */
+const SLOW_READS_MS = 200;
 
 /** Parses /proc/net/arp; incomplete entries (flags 0x0 or an all-zero MAC) are left out. */
 export function parseArpTable(text: string): NeighbourEntry[] {
@@ -55,6 +62,10 @@ export class ArpWatcher {
   private readErrorLogged = false;
   /** Epoch ms of the last read that reached the table (undefined: never). */
   private readAt: number | undefined;
+  /** How long a synchronous read may be reused: NEIGHBOUR_FRESH_MS, longer when reads are costly. */
+  private freshMs = NEIGHBOUR_FRESH_MS;
+  private slowLogged = false;
+  private lastCostMs = Infinity;
 
   constructor(private readonly o: ArpWatcherOptions) {}
 
@@ -91,7 +102,8 @@ export class ArpWatcher {
    */
   refresh(): void {
     const now = this.o.clock.now();
-    if (this.readAt !== undefined && now - this.readAt < NEIGHBOUR_FRESH_MS && now >= this.readAt) return;
+    if (this.readAt !== undefined && now - this.readAt < this.freshMs && now >= this.readAt) return;
+    const t0 = performance.now();
     let text: string;
     try {
       text = readFileSync(this.o.file, 'utf8');
@@ -101,6 +113,26 @@ export class ArpWatcher {
       return;
     }
     this.ingest(text, now);
+    this.budget(performance.now() - t0);
+  }
+
+  /**
+   * Spaces synchronous reads so that they cost at most 1/READ_BUDGET of the time (measured, not the clock), by the
+   * cheaper of the last two reads: one slow read (the first, cold one; a GC pause) does not stretch the spacing.
+   */
+  private budget(costMs: number): void {
+    const cost = Math.min(costMs, this.lastCostMs);
+    this.lastCostMs = costMs;
+    this.freshMs = Math.max(NEIGHBOUR_FRESH_MS, Math.ceil(cost * READ_BUDGET));
+    if (this.freshMs > SLOW_READS_MS && !this.slowLogged) {
+      this.slowLogged = true;
+      this.o.logger.warn('the neighbour table is large: per-attempt reads are spaced out, so the MAC an attempt went to is known to within this', { file: this.o.file, readMs: Math.round(costMs), spacingMs: this.freshMs });
+    }
+  }
+
+  /** How long a read serves attempts now (NEIGHBOUR_FRESH_MS unless reads are costly). */
+  get readSpacingMs(): number {
+    return this.freshMs;
   }
 
   private readFailed(err: unknown): void {

@@ -289,10 +289,10 @@ describe('announcer from the neighbour table', () => {
     const s = await setup({ arp: { enabled: true, file, intervalMs: 5000 } });
     s.source.setMacOwners!((mac) => (mac === '02:00:00:00:00:aa' ? ['node-3'] : []));
     writeFileSync(file, readFileSync(file, 'utf8').replace(/192\.0\.2\.127(\s+0x1\s+0x2\s+)52:54:00:00:00:12/, '192.0.2.127$102:00:00:00:00:aa'));
-    await s.clock.advance(50);
+    await s.clock.advance(1000); // past any read spacing
     expect(s.source.snapshot(WEB).context!.neighbour).toEqual({ macs: ['02:00:00:00:00:aa'], nodes: ['node-3'], steady: true });
     writeFileSync(file, readFileSync(file, 'utf8').replace('02:00:00:00:00:aa', '02:00:00:00:00:bb'));
-    await s.clock.advance(50);
+    await s.clock.advance(1000); // past any read spacing
     expect(s.source.snapshot(WEB).context!.neighbour).toEqual({ macs: ['02:00:00:00:00:bb'], nodes: [], steady: true });
   });
 
