@@ -1,5 +1,6 @@
 /** One read of a node's kernel evidence: the conf sysctls, the netstat counters and the interfaces' addresses and MACs. */
 import { networkInterfaces as osNetworkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { normalMac } from '../lib/mac.js';
 import { packageVersion } from '../lib/version.js';
 import { readConf, type InterfaceConf } from './conf.js';
 import { readNetstat, REVERSE_PATH_COUNTER } from './netstat.js';
@@ -79,13 +80,11 @@ export class NodeReader {
   }
 }
 
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
 /** The interface's link-layer address, lower-case; undefined for none (lo's all-zero MAC, a tunnel without one). */
 export function macOf(entries: readonly NetworkInterfaceInfo[]): string | undefined {
   for (const a of entries) {
-    const mac = a.mac?.toLowerCase();
-    if (mac && MAC.test(mac) && mac !== '00:00:00:00:00:00') return mac;
+    const mac = normalMac(a.mac);
+    if (mac) return mac;
   }
   return undefined;
 }

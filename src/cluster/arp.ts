@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { sleep, type Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
+import { normalMac } from '../lib/mac.js';
+import { sameList } from '../lib/same-list.js';
 import type { MacChange } from './types.js';
 
 export interface NeighbourEntry {
@@ -10,7 +12,6 @@ export interface NeighbourEntry {
   device: string;
 }
 
-const INCOMPLETE = '00:00:00:00:00:00';
 const MAX_CHANGES = 20;
 /**
  * A read of the table this recent serves an attempt's start or end: far below the 1 s between a SYN and its first
@@ -32,9 +33,10 @@ export function parseArpTable(text: string): NeighbourEntry[] {
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 6) continue;
-    const [ip, , flags, mac, , device] = f as [string, string, string, string, string, string];
-    if (flags === '0x0' || mac.toLowerCase() === INCOMPLETE || !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) continue;
-    out.push({ ip, mac: mac.toLowerCase(), device });
+    const [ip, , flags, raw, , device] = f as [string, string, string, string, string, string];
+    const mac = normalMac(raw);
+    if (flags === '0x0' || !mac) continue;
+    out.push({ ip, mac, device });
   }
   return out;
 }
@@ -188,8 +190,4 @@ export class ArpWatcher {
   changesFor(ip: string): MacChange[] {
     return [...(this.changes.get(ip) ?? [])];
   }
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

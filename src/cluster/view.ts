@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttemptClusterContext, AttemptNeighbour } from '../history/attempt.js';
+import { sameList } from '../lib/same-list.js';
 import type { EventObj, L2StatusObj, SliceObj } from './objects.js';
 import type { AnnouncerInfo, ClusterSnapshot, EndpointInfo, TargetClusterView } from './types.js';
 
@@ -92,7 +93,7 @@ export function contextFromView(view: TargetClusterView, now: number, version = 
 /** The context of an attempt that ended with the VIP's MACs `macsAtEnd`: unsteady when they are not the ones it started with. */
 export function settleNeighbour(context: AttemptClusterContext, macsAtEnd: readonly string[]): AttemptClusterContext {
   const n: AttemptNeighbour | undefined = context.neighbour;
-  if (!n || !n.steady || (n.macs.length === macsAtEnd.length && n.macs.every((m, i) => m === macsAtEnd[i]))) return context;
+  if (!n || !n.steady || sameList(n.macs, macsAtEnd)) return context;
   return { ...context, neighbour: { macs: n.macs, nodes: n.nodes, steady: false } };
 }
 

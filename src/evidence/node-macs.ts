@@ -12,6 +12,7 @@ import { deadlineSignal, type Clock, type TimerHandle } from '../lib/clock.js';
 import { ERR } from '../lib/error-codes.js';
 import { errorCode, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
+import { normalMac } from '../lib/mac.js';
 import { AgentClient, type AgentReport } from './agent-client.js';
 import { agentUrl } from './agent-url.js';
 
@@ -39,8 +40,6 @@ interface NodeMacs {
   /** Clock time of the newest successful report. */
   okAt: number;
 }
-
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 export class NodeMacDirectory {
   private readonly client: Pick<AgentClient, 'read' | 'close'>;
@@ -194,8 +193,8 @@ export class NodeMacDirectory {
 function macsOf(report: AgentReport): Set<string> {
   const out = new Set<string>();
   for (const i of Object.values(report.interfaces)) {
-    const mac = typeof i.mac === 'string' ? i.mac.toLowerCase() : undefined;
-    if (mac && MAC.test(mac) && mac !== '00:00:00:00:00:00') out.add(mac);
+    const mac = normalMac(i.mac);
+    if (mac) out.add(mac);
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * once per history. Which optional keys the recorded context had is kept, so a context reads back deep-equal.
  */
 import type { AttemptClusterContext, AttemptNeighbour } from './attempt.js';
+import { sameList } from '../lib/same-list.js';
 import { keyPart } from './intern.js';
 
 const C_NODE = 1;
@@ -60,10 +61,9 @@ function sameCounts(e: ClusterEntry, r: unknown): boolean {
 
 function sameNeighbour(a: AttemptNeighbour | undefined, b: AttemptNeighbour | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.steady === b.steady && sameStrings(a.macs, b.macs) && sameStrings(a.nodes, b.nodes) && neighbourHolds(b);
+  return a.steady === b.steady && sameList(a.macs, b.macs) && sameList(a.nodes, b.nodes) && neighbourHolds(b);
 }
 
-const sameStrings = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype && v.every((x) => typeof x === 'string');
 
 /** True when the compact form holds the neighbour entry exactly: {macs, nodes, steady} in that order, nothing else. */
