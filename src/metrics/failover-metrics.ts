@@ -1,11 +1,9 @@
 /**
  * vipwatch_failover_gap_seconds{target}: one observation per announcer change of a target that a success through the
  * new announcer closed (src/diagnosis/failover-gaps.ts measures it; the pipeline hands it over). A change still open
- * is not observed: no figure yet is not a gap of 0. A cell histogram like the probe durations, so the series of a
- * removed target can be dropped with the others.
+ * is not observed: no figure yet is not a gap of 0. ProbeMetrics holds it as a cell histogram like the probe
+ * durations, so the series of a removed target go with the others.
  */
-import type { Registry } from 'prom-client';
-import { CellHistogram } from './cells.js';
 
 /** 0.1 s (a failover no attempt noticed reads 0) to 2 minutes; longer gaps land in +Inf. */
 export const FAILOVER_GAP_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60, 120];
@@ -15,20 +13,3 @@ export const FAILOVER_GAP_HELP =
   'seconds from the change to the start of the first successful attempt through the new announcer. The change is the start of the first of the failed ' +
   'attempts right before the first attempt under the new announcer, or of that attempt when none failed; good to the probe interval. ' +
   'A change with no success through the new announcer within the diagnosis window is not observed.';
-
-export class FailoverGapMetrics {
-  private readonly gaps: CellHistogram;
-
-  constructor(registry: Registry) {
-    this.gaps = new CellHistogram(registry, 'vipwatch_failover_gap_seconds', FAILOVER_GAP_HELP, ['target'], FAILOVER_GAP_BUCKETS);
-  }
-
-  observe(target: string, seconds: number): void {
-    this.gaps.cell(target).observe(seconds);
-  }
-
-  /** Drops the series of a target that is gone. */
-  forget(target: string): void {
-    this.gaps.removeWhere(0, target);
-  }
-}

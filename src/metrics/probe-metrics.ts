@@ -5,7 +5,7 @@ import type { Attempt, FailureAttribution } from '../history/attempt.js';
 import type { TargetHistory } from '../history/history.js';
 import { WINDOWS, type WindowName } from '../history/windows.js';
 import { CellCounter, CellHistogram, type CounterCell, type HistogramCell } from './cells.js';
-import { FailoverGapMetrics } from './failover-metrics.js';
+import { FAILOVER_GAP_BUCKETS, FAILOVER_GAP_HELP } from './failover-metrics.js';
 import { identifiesBackend, NodeSeeds, readyNodes } from './node-series.js';
 import { phasesOf, type Phase } from './phases.js';
 import { registerTargetState, type TargetState } from './target-state.js';
@@ -67,7 +67,7 @@ export class ProbeMetrics {
   private readonly stalled: CellCounter;
   private readonly backendSuccesses: CellCounter;
   private readonly certNotAfter: Gauge<'target'>;
-  private readonly failoverGaps: FailoverGapMetrics;
+  private readonly failoverGaps: CellHistogram;
   private readonly cached = new Map<string, TargetCells>();
   private readonly seeds: NodeSeeds[];
 
@@ -80,7 +80,7 @@ export class ProbeMetrics {
     this.synRetransmits = new CellCounter(registry, 'vipwatch_probe_syn_retransmits_total', 'Attempts whose connect took at least 1 s, i.e. the kernel retransmitted the SYN.', ['target']);
     this.stalled = new CellCounter(registry, 'vipwatch_probe_stalled_attempts_total', 'Attempts made while the probe itself stalled; diagnosis ignores them.', ['target']);
     this.backendSuccesses = new CellCounter(registry, 'vipwatch_backend_successes_total', 'Successful attempts by the node of the backend that served them.', ['target', 'node']);
-    this.failoverGaps = new FailoverGapMetrics(registry);
+    this.failoverGaps = new CellHistogram(registry, 'vipwatch_failover_gap_seconds', FAILOVER_GAP_HELP, ['target'], FAILOVER_GAP_BUCKETS);
     this.certNotAfter = new Gauge({ name: 'vipwatch_probe_cert_not_after_timestamp_seconds', help: 'Expiry of the certificate the target presented (https).', labelNames: ['target'], registers });
     new Gauge({
       name: 'vipwatch_failure_ratio', help: 'Failed / total attempts over a sliding window (1m, 5m, 15m); absent while the window is empty.',
@@ -139,7 +139,7 @@ export class ProbeMetrics {
 
   /** A failover gap the diagnosis closed for the target (DiagnosisStep.failoverGap), in seconds. */
   failoverGap(t: TargetConfig, seconds: number): void {
-    this.failoverGaps.observe(t.name, seconds);
+    this.failoverGaps.cell(t.name).observe(seconds);
   }
 
   skip(t: TargetConfig): void {
@@ -148,10 +148,9 @@ export class ProbeMetrics {
 
   /** Deletes every series of a target that is gone. */
   forget(name: string): void {
-    for (const m of [this.attempts, this.failures, this.duration, this.skipped, this.synRetransmits, this.stalled, this.backendSuccesses]) m.removeWhere(0, name);
+    for (const m of [this.attempts, this.failures, this.duration, this.skipped, this.synRetransmits, this.stalled, this.backendSuccesses, this.failoverGaps]) m.removeWhere(0, name);
     this.cached.delete(name);
     this.certNotAfter.remove({ target: name });
-    this.failoverGaps.forget(name);
     for (const s of this.seeds) s.forget(name);
   }
 
