@@ -13,7 +13,7 @@
  * comes back. The rule asks a failing MAC to fail in two runs of its own: it answered, lost the entry, answered again
  * and failed again.
  */
-import type { Attempt } from '../history/attempt.js';
+import { steadyMac, type Attempt } from '../history/attempt.js';
 import type { Ctx, Finding } from './context.js';
 import { pct, prob, reasonsText } from './format.js';
 import { fisherExact } from './stats.js';
@@ -99,12 +99,7 @@ export function announcementConflict(c: Ctx, opts: ConflictOptions): Finding | u
   if (all.length < cfg.minAttempts || !all.some((a) => a.cluster?.neighbour)) return undefined;
   const { runs, perMac, noEntry, unsteady, several } = macTable(all);
   if (perMac.size < 2) return undefined;
-  let n = 0;
-  let f = 0;
-  for (const s of perMac.values()) {
-    n += s.attempts;
-    f += s.failures;
-  }
+  const { attempts: n, failures: f } = sum([...perMac.values()]);
   if (f === 0) return undefined;
   // The MACs failing more than the table as a whole, against the rest.
   const failing = [...perMac.entries()].filter(([, s]) => s.failures * n > f * s.attempts).map(([m]) => m).sort();
@@ -123,7 +118,7 @@ export function announcementConflict(c: Ctx, opts: ConflictOptions): Finding | u
     const nodes = [...perMac.get(m)!.nodes].sort();
     return `${m} (${nodes.length ? nodes.join(', ') : 'no known node'})`;
   };
-  const failedThrough = tally(all.filter((a) => !a.ok && failing.includes(singleMac(a) ?? '')));
+  const failedThrough = tally(all.filter((a) => !a.ok && failing.includes(steadyMac(a) ?? '')));
   const evidence = [
     `${perMac.size} MACs answered for the VIP in the window (${[...perMac.keys()].sort().map(macText).join('; ')}): more than one announcer.`,
     `Attempts through ${failing.map(macText).join(', ')} failed ${g.failures} of ${g.attempts} (${pct(g.failures / g.attempts)}; ${reasonsText(failedThrough.reasons)}), through ${working.map(macText).join(', ')} ${w.failures} of ${w.attempts} (${pct(w.failures / w.attempts)}). Fisher's exact test, MAC x outcome: failures independent of the MAC would split this unevenly with chance p=${prob(p)}.`,
@@ -162,15 +157,10 @@ function sum(xs: readonly MacStats[]): { attempts: number; failures: number } {
   return { attempts, failures };
 }
 
-function singleMac(a: Attempt): string | undefined {
-  const nb = a.cluster?.neighbour;
-  return nb && nb.steady && nb.macs.length === 1 ? nb.macs[0] : undefined;
-}
-
 /** The trailing run of failures holds one through a MAC that otherwise works: the VIP is down, whichever MAC answers. */
 function downThroughWorkingMac(all: readonly Attempt[], failing: readonly string[]): boolean {
   for (let i = all.length - 1; i >= 0 && !all[i]!.ok; i--) {
-    const m = singleMac(all[i]!);
+    const m = steadyMac(all[i]!);
     if (m !== undefined && !failing.includes(m)) return true;
   }
   return false;

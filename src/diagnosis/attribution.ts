@@ -1,6 +1,6 @@
 /** Labels a failed attempt with a node, and says how the label was obtained. Never pretends certainty. */
 import type { TargetClusterView } from '../cluster/types.js';
-import type { Attempt } from '../history/attempt.js';
+import { steadyMac, type Attempt } from '../history/attempt.js';
 import { failureClass } from './tally.js';
 import type { Diagnosis, FailureAttribution } from './types.js';
 
@@ -39,9 +39,9 @@ export function attributeFailure(attempt: Attempt, diagnosis?: Diagnosis, view?:
  */
 function conflictNode(a: Attempt, d: Diagnosis | undefined): string | undefined {
   if (a.ok || d?.verdict !== 'announcement_conflict') return undefined;
-  const nb = a.cluster?.neighbour;
-  if (!nb || !nb.steady || nb.macs.length !== 1 || nb.nodes.length !== 1) return undefined;
-  return d.suspectedNodes.includes(nb.nodes[0]!) ? nb.nodes[0] : undefined;
+  const nodes = a.cluster?.neighbour?.nodes;
+  if (steadyMac(a) === undefined || nodes?.length !== 1) return undefined;
+  return d.suspectedNodes.includes(nodes[0]!) ? nodes[0] : undefined;
 }
 
 /** The diagnosis is about failures like this one, made under the same cluster view. */

@@ -29,7 +29,7 @@
  * older than the newest one seen does not make a change, and the run of failures is found in the window's attempts
  * (changeStart) when the change is seen and again when it closes, so late completions count where they belong.
  */
-import type { Attempt } from '../history/attempt.js';
+import { steadyMac, type Attempt } from '../history/attempt.js';
 
 export type FailoverSource = 'mac' | 'view';
 
@@ -85,8 +85,8 @@ export function announcerOf(a: Attempt): Announcer | undefined {
   if (!c) return undefined;
   const n = c.neighbour;
   if (n && n.macs.length) {
-    if (!n.steady || n.macs.length !== 1) return undefined;
-    return { source: 'mac', key: n.macs[0]!, node: n.nodes.length ? n.nodes.join('+') : null };
+    const mac = steadyMac(a);
+    return mac === undefined ? undefined : { source: 'mac', key: mac, node: n.nodes.length ? n.nodes.join('+') : null };
   }
   return c.announcerNode === undefined ? undefined : { source: 'view', key: c.announcerNode, node: c.announcerNode };
 }

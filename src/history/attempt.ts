@@ -24,6 +24,15 @@ export interface AttemptNeighbour {
   readonly steady: boolean;
 }
 
+/**
+ * The one MAC the attempt's packets went to: its neighbour entry held a single MAC from start to end. Undefined when
+ * that is not known (no entry, two MACs at once, the entry changed while the attempt ran).
+ */
+export function steadyMac(a: { readonly cluster?: AttemptClusterContext }): string | undefined {
+  const nb = a.cluster?.neighbour;
+  return nb && nb.steady && nb.macs.length === 1 ? nb.macs[0] : undefined;
+}
+
 /** The cluster view an attempt was made under (filled when cluster metadata is configured). */
 export interface AttemptClusterContext {
   readonly announcerNode?: string;
