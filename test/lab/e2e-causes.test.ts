@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
-import { NODES } from './addresses.js';
 import { clusterPolicyObjects, etpLocalObjects, LAB_HEALTH_CHECK_NODE_PORT, setEtpLocalDrop } from './etp-local.js';
 import { labPreconditions } from './preconditions.js';
 import { sumBy } from './prom-text.js';
@@ -29,10 +28,7 @@ describe.skipIf(labTools.missing)('vipwatch run on the lab cluster: externalTraf
 
   it('the Service turns Local while the announcer node-1 has no endpoint and drops the traffic: etp_local_no_endpoint naming node-1, never asymmetric_routing or packet_loss', async () => {
     // A healthy baseline under externalTrafficPolicy Cluster, every node serving.
-    await s.waitFor(async () => {
-      const served = sumBy(await s.metrics(), 'vipwatch_backend_successes_total', 'node', TARGET);
-      return NODES.every((n) => (served[n] ?? 0) > 0) && Object.values(served).reduce((a, b) => a + b, 0) >= 10;
-    }, { timeoutMs: 30_000, what: '10 successes, from each of node-1, node-2 and node-3, in /metrics' });
+    await s.everyNodeServed({ atLeast: 10, timeoutMs: 30_000 });
     expect(await s.incidents()).toEqual([]);
     const mark = s.mark();
 

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
-import { NODES } from './addresses.js';
 import { labPreconditions } from './preconditions.js';
-import { sumBy } from './prom-text.js';
 import { Scenario, type WebhookDelivery } from './scenario.js';
-import { LAB_TARGET } from './vipwatch-config.js';
 
 // The real `vipwatch run` at the README's defaults (2 s interval, 2 s timeout, every diagnosis setting at its default)
 // against the lab cluster on the real kernel: how fast an on-call engineer hears of the fault, and of the fix.
@@ -31,10 +28,7 @@ describe.skipIf(labTools.missing)('vipwatch run on the lab cluster at the defaul
 
   it('strict rp_filter on node-2: alerted naming node-2, then the fix resolved, with no other kind in between', async () => {
     // Every node has served: the healthy cluster is in view.
-    await s.waitFor(async () => {
-      const served = sumBy(await s.metrics(), 'vipwatch_backend_successes_total', 'node', { target: LAB_TARGET });
-      return NODES.every((n) => (served[n] ?? 0) > 0);
-    }, { timeoutMs: 60_000, what: 'a success from each of node-1, node-2 and node-3' });
+    await s.everyNodeServed({ timeoutMs: 60_000 });
     const mark = s.mark();
     await s.lab.setRpFilter('node-2', 1);
     const faultAt = Date.now();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/incidents/types.js';
 import { needTools, PYTHON3 } from '../support/tools.js';
-import { LAB, NODES } from './addresses.js';
+import { LAB } from './addresses.js';
 import { labPreconditions } from './preconditions.js';
 import { sumBy } from './prom-text.js';
 import { Scenario } from './scenario.js';
@@ -39,10 +39,7 @@ describe.skipIf(labTools.skip || python.skip)('vipwatch run on the lab cluster: 
   beforeEach(() => python.check());
 
   it('node-1 and node-3 announce the VIP alternately, node-3 dropping it: announcement_conflict naming node-3 within 60 s with the MAC timeline, never asymmetric_routing or packet_loss', async () => {
-    await s.waitFor(async () => {
-      const served = sumBy(await s.metrics(), 'vipwatch_backend_successes_total', 'node', TARGET);
-      return NODES.every((n) => (served[n] ?? 0) > 0) && Object.values(served).reduce((a, b) => a + b, 0) >= 10;
-    }, { timeoutMs: 30_000, what: '10 successes, from each of node-1, node-2 and node-3, in /metrics' });
+    await s.everyNodeServed({ atLeast: 10, timeoutMs: 30_000 });
     expect(await s.incidents()).toEqual([]);
     expect(nodeOfMac(await clientVipMac(s.lab))).toBe('node-1');
     const mark = s.mark();

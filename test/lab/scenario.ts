@@ -6,10 +6,10 @@ import type { Incident } from '../../src/incidents/types.js';
 import { NODES } from './addresses.js';
 import { LabError } from './exec.js';
 import { Lab, type LabOptions } from './lab.js';
-import { parsePromText, type PromSample } from './prom-text.js';
+import { parsePromText, sumBy, type PromSample } from './prom-text.js';
 import { LabServices } from './services-client.js';
 import type { MailEvent, WebhookEvent } from './services-protocol.js';
-import { LAB_LISTEN, renderLabConfig, type LabConfigInput } from './vipwatch-config.js';
+import { LAB_LISTEN, LAB_TARGET, renderLabConfig, type LabConfigInput } from './vipwatch-config.js';
 import { repoRoot, VipwatchProcess } from './vipwatch-process.js';
 
 /** The node agents' port on every node's InternalIP (the DaemonSet's default). */
@@ -173,6 +173,18 @@ export class Scenario {
 
   async targets(): Promise<Record<string, unknown>[]> {
     return (await this.json<{ targets: Record<string, unknown>[] }>('/api/v1/targets')).targets;
+  }
+
+  /**
+   * Waits until /metrics shows a success from every lab node, and at least `atLeast` in all: the healthy cluster a
+   * scenario starts from.
+   */
+  async everyNodeServed(opts: { atLeast?: number; timeoutMs: number }): Promise<void> {
+    const atLeast = opts.atLeast ?? 1;
+    await this.waitFor(async () => {
+      const served = sumBy(await this.metrics(), 'vipwatch_backend_successes_total', 'node', { target: LAB_TARGET });
+      return NODES.every((n) => (served[n] ?? 0) > 0) && Object.values(served).reduce((a, b) => a + b, 0) >= atLeast;
+    }, { timeoutMs: opts.timeoutMs, what: `${atLeast > 1 ? `${atLeast} successes, ` : ''}a success from each of ${NODES.join(', ')} in /metrics` });
   }
 
   mark(): StreamMark {
