@@ -105,19 +105,19 @@ export class App {
     this.selfErrors = new SelfErrorMonitor(this.registry, { clock: this.clock, logger: this.logger });
     this.notifier = new Notifier({ config: opts.config.alerting, stateDir: opts.config.state.dir, registry: this.registry, clock: this.clock, logger: this.logger });
     this.diagnosis = new DiagnosisEngine(opts.config.diagnosis);
-    const agents = opts.config.agents;
-    this.kernel = agents.nodeUrlTemplate === undefined ? undefined : new KernelEvidence({
-      config: { ...agents, nodeUrlTemplate: agents.nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
-      nodeAddresses: (node) => this.cluster.nodeAddresses?.(node) ?? [],
-    });
-    if (agents.nodeUrlTemplate !== undefined && opts.config.kubernetes.arp.enabled) {
-      const macs = new NodeMacDirectory({
-        config: { ...agents, nodeUrlTemplate: agents.nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
-        nodes: () => this.cluster.nodeNames?.() ?? [],
-        nodeAddresses: (node) => this.cluster.nodeAddresses?.(node) ?? [],
-      });
-      this.nodeMacs = macs;
-      this.cluster.setMacOwners?.((mac) => macs.nodesForMac(mac));
+    const { nodeUrlTemplate } = opts.config.agents;
+    if (nodeUrlTemplate !== undefined) {
+      // What the kernel evidence and the MAC directory share: the agents' config, their log component, the node addresses.
+      const agents = {
+        config: { ...opts.config.agents, nodeUrlTemplate }, clock: this.clock, logger: this.logger.child({ component: 'agents' }),
+        nodeAddresses: (node: string) => this.cluster.nodeAddresses?.(node) ?? [],
+      };
+      this.kernel = new KernelEvidence(agents);
+      if (opts.config.kubernetes.arp.enabled) {
+        const macs = new NodeMacDirectory({ ...agents, nodes: () => this.cluster.nodeNames?.() ?? [] });
+        this.nodeMacs = macs;
+        this.cluster.setMacOwners?.((mac) => macs.nodesForMac(mac));
+      }
     }
     this.incidents = new IncidentService({
       config: opts.config.diagnosis, dir: join(opts.config.state.dir, 'incidents'), clock: this.clock, logger: this.logger,
