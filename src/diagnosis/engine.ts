@@ -62,7 +62,7 @@ export class DiagnosisEngine {
     const diagnosed = this.worthDiagnosing(a, prev, input.incidentOpen);
     if (diagnosed) {
       const knownFix = this.fixes.get(t.name);
-      d = this.withFailoverGaps(diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config, ...(knownFix ? { knownFix } : {}) }));
+      d = this.withFailoverGaps(diagnose({ target: t, attempts: input.history.since(this.config.windowMs, now), view, now, config: this.config, knownFix }));
       this.latest.set(t.name, d);
       this.rememberFix(t.name, d);
     }
