@@ -26,6 +26,8 @@ export const NEIGHBOUR_FRESH_MS = 20;
 const READ_BUDGET = 50;
 /** Reads further apart than this are logged once: the per-attempt MAC is then coarser than the table's flips may be. */
 const SLOW_READS_MS = 200;
+/** Reads whose cheapest cost sets the spacing: a run of slow reads on a busy machine (GC, another process on the core) is not a large table. */
+const COST_SAMPLES = 4;
 
 /** Parses /proc/net/arp; incomplete entries (flags 0x0 or an all-zero MAC) are left out. */
 export function parseArpTable(text: string): NeighbourEntry[] {
@@ -67,7 +69,8 @@ export class ArpWatcher {
   /** How long a synchronous read may be reused: NEIGHBOUR_FRESH_MS, longer when reads are costly. */
   private freshMs = NEIGHBOUR_FRESH_MS;
   private slowLogged = false;
-  private lastCostMs = Infinity;
+  /** Costs of the last COST_SAMPLES reads, oldest first. */
+  private readonly costsMs: number[] = [];
 
   constructor(private readonly o: ArpWatcherOptions) {}
 
@@ -105,7 +108,8 @@ export class ArpWatcher {
   refresh(): void {
     const now = this.o.clock.now();
     if (this.readAt !== undefined && now - this.readAt < this.freshMs && now >= this.readAt) return;
-    const t0 = performance.now();
+    // The cost is CPU time, not elapsed time: on a busy machine a read descheduled halfway did not cost more.
+    const cpu0 = process.cpuUsage();
     let text: string;
     try {
       text = readFileSync(this.o.file, 'utf8');
@@ -115,16 +119,18 @@ export class ArpWatcher {
       return;
     }
     this.ingest(text, now);
-    this.budget(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    this.budget((cpu.user + cpu.system) / 1000);
   }
 
   /**
-   * Spaces synchronous reads so that they cost at most 1/READ_BUDGET of the time (measured, not the clock), by the
-   * cheaper of the last two reads: one slow read (the first, cold one; a GC pause) does not stretch the spacing.
+   * Spaces synchronous reads so that they cost at most 1/READ_BUDGET of the time (CPU time measured, not the clock), by the
+   * cheapest of the last COST_SAMPLES reads: slow reads (the first, cold one; GC pauses; a core shared with a busy
+   * process) do not stretch the spacing or claim the table is large unless every one of them was slow.
    */
   private budget(costMs: number): void {
-    const cost = Math.min(costMs, this.lastCostMs);
-    this.lastCostMs = costMs;
+    if (this.costsMs.push(costMs) > COST_SAMPLES) this.costsMs.shift();
+    const cost = Math.min(...this.costsMs);
     this.freshMs = Math.max(NEIGHBOUR_FRESH_MS, Math.ceil(cost * READ_BUDGET));
     if (this.freshMs > SLOW_READS_MS && !this.slowLogged) {
       this.slowLogged = true;

@@ -44,6 +44,9 @@ describe('ArpWatcher.refresh', () => {
       watcher.refresh();
     }
     expect(watcher.macsFor(VIP)).toEqual(['02:00:00:00:00:01']);
+    // A read now (the loop's last refresh may have been served by an earlier read), which sets the spacing until the next.
+    await clock.advance(watcher.readSpacingMs);
+    watcher.refresh();
     // NEIGHBOUR_FRESH_MS on a quiet machine; a little more if this one is very busy, never the large-table spacing.
     const spacing = watcher.readSpacingMs;
     expect(spacing).toBeGreaterThanOrEqual(NEIGHBOUR_FRESH_MS);
