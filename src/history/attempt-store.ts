@@ -50,16 +50,18 @@ const PROBER_KEYS = P_REASON | P_DETAIL | P_ERROR_CODE | P_SOURCE_PORT | P_REMOT
 const ALL_TIMINGS = P_CONNECT | P_TLS | P_FIRST_BYTE;
 
 export class AttemptStore {
+  // Every column is a view of one ArrayBuffer (a buffer each would cost its own object and native store, about as much
+  // as a 350-attempt column): adding a lazy column moves them all into a new buffer (columns() below).
   /** startedAt - startBase per slot (whole ms), or U32_EXCEPTION. */
-  private readonly starts: Uint32Array;
+  private starts: Uint32Array;
   private startBase: number | undefined;
   /** connectMs, tlsMs, firstByteMs, totalMs, a column each in microseconds; undefined until a value needs it. */
   private readonly timings: (Uint32Array | undefined)[] = [undefined, undefined, undefined, undefined];
-  private readonly ports: Uint16Array;
+  private ports: Uint16Array;
   /** cluster.metadataAgeMs per slot, allocated when the first context with one is recorded. */
   private ages: Uint32Array | undefined;
-  private readonly shapeIds: Uint16Array | Uint32Array;
-  private readonly flags: Uint8Array;
+  private shapeIds: Uint16Array | Uint32Array;
+  private flags: Uint8Array;
   private readonly shapes = new InternTable<Shape>();
   private readonly clusters = new InternTable<ClusterEntry>();
   private verbatim: Map<number, Attempt> | undefined;
@@ -76,11 +78,58 @@ export class AttemptStore {
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    this.starts = new Uint32Array(capacity);
-    this.ports = new Uint16Array(capacity);
+    const c = this.columns([], false);
+    this.starts = c.starts;
+    this.ports = c.ports;
+    this.shapeIds = c.shapeIds;
+    this.flags = c.flags;
+  }
+
+  /**
+   * Views of a new buffer holding the fixed columns, the timing columns in `timings` and the ages column when `ages`,
+   * with what the current columns hold copied in (new timing columns read as no value). Widest first: every view is
+   * aligned.
+   */
+  private columns(timings: number[], ages: boolean) {
+    const cap = this.capacity;
     // At most capacity + 1 shapes are live (the new one is interned before the evicted one is released).
-    this.shapeIds = capacity < 0xffff ? new Uint16Array(capacity) : new Uint32Array(capacity);
-    this.flags = new Uint8Array(capacity);
+    const wideIds = cap >= 0xffff;
+    const buf = new ArrayBuffer(cap * (4 * (1 + timings.length + (ages ? 1 : 0) + (wideIds ? 1 : 0)) + (wideIds ? 0 : 2) + 2 + 1));
+    let at = 0;
+    const u32 = (from: Uint32Array | undefined, fill?: number) => {
+      const v = new Uint32Array(buf, at, cap);
+      at += 4 * cap;
+      if (from) v.set(from);
+      else if (fill !== undefined) v.fill(fill);
+      return v;
+    };
+    const starts = u32(this.starts);
+    const cols: (Uint32Array | undefined)[] = [undefined, undefined, undefined, undefined];
+    for (const f of timings) cols[f] = u32(this.timings[f], U32_UNDEFINED);
+    const ageCol = ages ? u32(this.ages) : undefined;
+    const shapeIds = wideIds ? u32(this.shapeIds as Uint32Array | undefined) : new Uint16Array(buf, at, cap);
+    if (!wideIds) {
+      if (this.shapeIds) shapeIds.set(this.shapeIds);
+      at += 2 * cap;
+    }
+    const ports = new Uint16Array(buf, at, cap);
+    if (this.ports) ports.set(this.ports);
+    at += 2 * cap;
+    const flags = new Uint8Array(buf, at, cap);
+    if (this.flags) flags.set(this.flags);
+    return { starts, timings: cols, ages: ageCol, shapeIds, ports, flags };
+  }
+
+  /** Moves every column into a buffer that also holds timing column `field` or (-1) the ages column. */
+  private addColumn(field: number): void {
+    const timings = [0, 1, 2, 3].filter((f) => f === field || this.timings[f] !== undefined);
+    const c = this.columns(timings, field < 0 || this.ages !== undefined);
+    this.starts = c.starts;
+    for (let f = 0; f < 4; f++) this.timings[f] = c.timings[f];
+    this.ages = c.ages;
+    this.shapeIds = c.shapeIds;
+    this.ports = c.ports;
+    this.flags = c.flags;
   }
 
   get size(): number {
@@ -115,9 +164,7 @@ export class AttemptStore {
 
   /** Bytes of the typed-array columns allocated (what the ring costs besides its interned and aside entries). */
   columnBytes(): number {
-    let n = this.starts.byteLength + this.ports.byteLength + this.shapeIds.byteLength + this.flags.byteLength + (this.ages?.byteLength ?? 0);
-    for (const col of this.timings) n += col?.byteLength ?? 0;
-    return n;
+    return this.starts.buffer.byteLength;
   }
 
   /** Live interned entries (for tests: they return to their size after churn). */
@@ -238,7 +285,8 @@ export class AttemptStore {
     else f |= this.except(slot, F_PORT, port);
     if (c !== undefined && this.clusters.value(cluster).presence & C_AGE) {
       const age = c.metadataAgeMs;
-      const ages = (this.ages ??= new Uint32Array(this.capacity));
+      if (!this.ages) this.addColumn(-1);
+      const ages = this.ages!;
       if (age === undefined) ages[slot] = U32_UNDEFINED;
       else if (Number.isInteger(age) && age >= 0 && age <= U32_MAX && !Object.is(age, -0)) ages[slot] = age;
       else {
@@ -257,7 +305,10 @@ export class AttemptStore {
       return 0;
     }
     // The first value of this timing: every slot so far had none.
-    col ??= this.timings[field] = new Uint32Array(this.capacity).fill(U32_UNDEFINED);
+    if (!col) {
+      this.addColumn(field);
+      col = this.timings[field]!;
+    }
     const us = Math.round(v * 1000);
     if (us >= 0 && us <= U32_MAX && us / 1000 === v && !Object.is(v, -0)) {
       col[slot] = us;

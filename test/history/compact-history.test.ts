@@ -152,6 +152,24 @@ describe('AttemptStore interning', () => {
     expect(s.toArray(2)[0]!.timings).toStrictEqual({ connectMs: 0.3, totalMs: 1.2 });
   });
 
+  it('a ring of more than 65,535 attempts holds that many distinct shapes, and a column added late keeps every other column', () => {
+    const cap = 70_000;
+    const s = new AttemptStore(cap);
+    const at = (seq: number): Attempt => ({
+      ok: false, reason: 'connect_refused', detail: `refused #${seq}`, timings: { connectMs: 0.25, totalMs: 0.5 }, synRetransmit: false, sourcePort: seq % 65_536,
+      seq, target: 't', startedAt: T0 + seq, stalled: false, burst: false,
+    });
+    for (let seq = 1; seq <= cap + 10; seq++) s.push(at(seq));
+    expect(s.tableSizes().shapes).toBe(cap);
+    const late: Attempt = { ...at(cap + 11), timings: { connectMs: 0.25, firstByteMs: 1, totalMs: 2 } };
+    s.push(late);
+    expect(s.columnBytes()).toBe(cap * (4 * 4 + 4 + 2 + 1)); // start, 3 timings, uint32 shape id, port, flag
+    const back = s.toArray();
+    expect(back[0]).toStrictEqual(at(12));
+    expect(back[cap - 2]).toStrictEqual(at(cap + 10));
+    expect(back[cap - 1]).toStrictEqual(late);
+  });
+
   it('rejects a bad capacity', () => {
     expect(() => new AttemptStore(0)).toThrow(RangeError);
     expect(() => new TargetHistory('t', 1.5)).toThrow(RangeError);
