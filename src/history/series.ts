@@ -1,8 +1,10 @@
 /**
  * A target's failure ratio over time, downsampled in memory for charts and digests: one-minute buckets for the last hour
  * and ten-minute buckets for the last 24 hours, counts only (attempts, failures, connect timeouts). Fixed size: 204
- * buckets x 3 Uint32 = 2,448 bytes per target, whatever the interval. Survives nothing (a restart starts empty).
+ * buckets x 3 16-bit counts = 1,224 bytes per target (twice that for a resolution once one of its counts passes 65,535:
+ * a 10 ms interval's ten-minute buckets), whatever the interval. Survives nothing (a restart starts empty).
  */
+import { Counters } from '../lib/counters.js';
 
 export interface SeriesPoint {
   /** Epoch ms at which the bucket starts. */
@@ -25,29 +27,30 @@ export const SERIES_RESOLUTIONS: Readonly<Record<SeriesRange, Resolution>> = Obj
 });
 
 /** Bytes a target's series holds (both resolutions). */
-export const SERIES_BYTES_PER_TARGET = Object.values(SERIES_RESOLUTIONS).reduce((s, r) => s + r.buckets * 3 * 4, 0);
+export const SERIES_BYTES_PER_TARGET = Object.values(SERIES_RESOLUTIONS).reduce((s, r) => s + r.buckets * 3 * 2, 0);
+
+/** Count k of a bucket's three (attempts, failures, timeouts) sits at slot * 3 + k: one array per resolution. */
+const ATTEMPTS = 0;
+const FAILURES = 1;
+const TIMEOUTS = 2;
 
 class Buckets {
-  private readonly attempts: Uint32Array;
-  private readonly failures: Uint32Array;
-  private readonly timeouts: Uint32Array;
+  readonly counts: Counters;
   /** Absolute index (start / bucketMs) of the newest bucket written; -1 before the first. */
   private newest = -1;
 
   constructor(private readonly r: Resolution) {
-    this.attempts = new Uint32Array(r.buckets);
-    this.failures = new Uint32Array(r.buckets);
-    this.timeouts = new Uint32Array(r.buckets);
+    this.counts = new Counters(r.buckets * 3);
   }
 
   add(at: number, ok: boolean, timeout: boolean): void {
     const idx = Math.floor(at / this.r.bucketMs);
     if (this.newest >= 0 && idx <= this.newest - this.r.buckets) return; // older than what is kept
     if (idx > this.newest) this.advance(idx);
-    const slot = idx % this.r.buckets;
-    this.attempts[slot]!++;
-    if (!ok) this.failures[slot]!++;
-    if (timeout) this.timeouts[slot]!++;
+    const at3 = (idx % this.r.buckets) * 3;
+    this.counts.increment(at3 + ATTEMPTS);
+    if (!ok) this.counts.increment(at3 + FAILURES);
+    if (timeout) this.counts.increment(at3 + TIMEOUTS);
   }
 
   /** Every bucket of the range ending at `now`, oldest first (empty ones with zeros). */
@@ -56,12 +59,12 @@ class Buckets {
     const out: SeriesPoint[] = [];
     for (let idx = last - this.r.buckets + 1; idx <= last; idx++) {
       const held = this.newest >= 0 && idx <= this.newest && idx > this.newest - this.r.buckets;
-      const slot = ((idx % this.r.buckets) + this.r.buckets) % this.r.buckets;
+      const at3 = (((idx % this.r.buckets) + this.r.buckets) % this.r.buckets) * 3;
       out.push({
         start: idx * this.r.bucketMs,
-        attempts: held ? this.attempts[slot]! : 0,
-        failures: held ? this.failures[slot]! : 0,
-        timeouts: held ? this.timeouts[slot]! : 0,
+        attempts: held ? this.counts.get(at3 + ATTEMPTS) : 0,
+        failures: held ? this.counts.get(at3 + FAILURES) : 0,
+        timeouts: held ? this.counts.get(at3 + TIMEOUTS) : 0,
       });
     }
     return out;
@@ -71,10 +74,8 @@ class Buckets {
   private advance(idx: number): void {
     const from = this.newest < 0 ? idx - this.r.buckets + 1 : Math.max(this.newest + 1, idx - this.r.buckets + 1);
     for (let i = from; i <= idx; i++) {
-      const slot = i % this.r.buckets;
-      this.attempts[slot] = 0;
-      this.failures[slot] = 0;
-      this.timeouts[slot] = 0;
+      const at3 = (i % this.r.buckets) * 3;
+      for (let k = 0; k < 3; k++) this.counts.set(at3 + k, 0);
     }
     this.newest = idx;
   }
@@ -91,6 +92,11 @@ export class TargetSeries {
 
   points(range: SeriesRange, now: number): SeriesPoint[] {
     return this.res[range].points(now);
+  }
+
+  /** Bytes the counts hold now. */
+  get byteLength(): number {
+    return this.res['1h'].counts.byteLength + this.res['24h'].counts.byteLength;
   }
 
   /** Attempts and failures over the last 24 hours (ten-minute resolution). */

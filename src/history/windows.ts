@@ -1,4 +1,6 @@
 /** Failure ratios over sliding windows, from fixed-size time buckets: constant memory per target. */
+import { Counters } from '../lib/counters.js';
+
 export const WINDOWS = { '1m': 60_000, '5m': 300_000, '15m': 900_000 } as const;
 export type WindowName = keyof typeof WINDOWS;
 
@@ -13,8 +15,8 @@ export interface WindowStats {
 }
 
 export class FailureWindows {
-  private readonly total = new Uint32Array(BUCKETS);
-  private readonly failed = new Uint32Array(BUCKETS);
+  /** Attempts of slot i at 2i, failures at 2i + 1. */
+  private readonly counts = new Counters(BUCKETS * 2);
   /** Bucket index (time / BUCKET_MS) held in each slot, to detect stale slots. */
   private readonly epoch = new Float64Array(BUCKETS).fill(-1);
 
@@ -23,11 +25,11 @@ export class FailureWindows {
     const slot = b % BUCKETS;
     if (this.epoch[slot] !== b) {
       this.epoch[slot] = b;
-      this.total[slot] = 0;
-      this.failed[slot] = 0;
+      this.counts.set(2 * slot, 0);
+      this.counts.set(2 * slot + 1, 0);
     }
-    this.total[slot]!++;
-    if (!ok) this.failed[slot]!++;
+    this.counts.increment(2 * slot);
+    if (!ok) this.counts.increment(2 * slot + 1);
   }
 
   stats(window: WindowName, now: number): WindowStats {
@@ -39,8 +41,8 @@ export class FailureWindows {
     for (let b = current - span + 1; b <= current; b++) {
       const slot = ((b % BUCKETS) + BUCKETS) % BUCKETS;
       if (this.epoch[slot] !== b) continue;
-      attempts += this.total[slot]!;
-      failures += this.failed[slot]!;
+      attempts += this.counts.get(2 * slot);
+      failures += this.counts.get(2 * slot + 1);
     }
     return { attempts, failures, ratio: attempts ? failures / attempts : null };
   }

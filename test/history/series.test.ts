@@ -33,8 +33,18 @@ describe('TargetSeries', () => {
     expect(s.totals24h(T0 + 25 * 3_600_000)).toMatchObject({ attempts: 1, failures: 0 });
   });
 
-  it('costs a fixed, stated amount of memory per target', () => {
-    expect(SERIES_BYTES_PER_TARGET).toBe(2448);
+  it('costs a fixed, stated amount of memory per target; a ten-minute bucket past 65,535 attempts (10 ms interval) widens and stays exact', () => {
+    expect(SERIES_BYTES_PER_TARGET).toBe(1224);
+    const s = new TargetSeries();
+    expect(s.byteLength).toBe(SERIES_BYTES_PER_TARGET);
+    // 70,000 attempts 8 ms apart (a 10 ms interval and its bursts): 560 s, one ten-minute bucket, ten one-minute ones.
+    for (let i = 0; i < 70_000; i++) s.record(T0 + i * 8, i % 7 !== 0, i % 14 === 0);
+    const now = T0 + 590_000;
+    expect(s.totals24h(now)).toEqual({ attempts: 70_000, failures: 10_000, timeouts: 5_000 });
+    expect(s.points('24h', now).at(-1)).toMatchObject({ start: T0, attempts: 70_000 });
+    // Widening a resolution does not touch the other: the hour's counts stay 16-bit.
+    expect(s.byteLength).toBe(SERIES_BYTES_PER_TARGET + 144 * 3 * 2);
+    expect(s.points('1h', now).reduce((a, p) => a + p.attempts, 0)).toBe(70_000);
   });
 });
 
