@@ -160,10 +160,12 @@ export function sameShape(s: Shape | undefined, a: Attempt, p: number, b: number
 
 /** The interning key of an attempt's shape (presenceOf accepted it). */
 export function shapeKey(a: Attempt, p: number, b: number, cluster: number): string {
-  return (
-    `${p}|${cluster}|${b}|${keyPart(a.target)}${keyPart(a.reason)}${keyPart(a.detail)}${keyPart(a.errorCode)}` +
-    `${keyPart(a.remoteAddress)}${keyPart(a.backend)}${keyPart(a.backendNode)}${keyPart(a.httpStatus)}${keyPart(a.certNotAfter)}`
-  );
+  // Joined, not concatenated: the table keeps the key, and a join is one flat string where `+` and templates leave a
+  // tree of a dozen string pieces (about 300 bytes more a key).
+  return [
+    p, '|', cluster, '|', b, '|', keyPart(a.target), keyPart(a.reason), keyPart(a.detail), keyPart(a.errorCode),
+    keyPart(a.remoteAddress), keyPart(a.backend), keyPart(a.backendNode), keyPart(a.httpStatus), keyPart(a.certNotAfter),
+  ].join('');
 }
 
 export function makeShape(a: Attempt, p: number, b: number, cluster: number): Shape {

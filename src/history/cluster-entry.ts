@@ -79,11 +79,12 @@ export function clusterKey(c: AttemptClusterContext): string | undefined {
   const p = presenceOf(c);
   if (p < 0) return undefined;
   const r = c.endpointsPerNode as Record<string, unknown>;
-  let key = `${p}|${Object.keys(c).length}|${keyPart(c.announcerNode)}${keyPart(c.announcerSource)}${keyPart(c.externalTrafficPolicy)}${keyPart(c.stale)}${keyPart(c.viewVersion)}|`;
-  for (const k in r) key += `${keyPart(k)}${keyPart(r[k])}`;
+  // Joined into one flat string, as shapeKey: the table keeps the key.
+  const key = [p, '|', Object.keys(c).length, '|', keyPart(c.announcerNode), keyPart(c.announcerSource), keyPart(c.externalTrafficPolicy), keyPart(c.stale), keyPart(c.viewVersion), '|'];
+  for (const k in r) key.push(keyPart(k), keyPart(r[k]));
   const n = c.neighbour;
-  if (n) key += `|${keyPart(n.steady)}${n.macs.length}:${n.macs.map(keyPart).join('')}${n.nodes.map(keyPart).join('')}`;
-  return key;
+  if (n) key.push('|', keyPart(n.steady), n.macs.length, ':', ...n.macs.map(keyPart), ...n.nodes.map(keyPart));
+  return key.join('');
 }
 
 /** Presence bits of a context the compact form can hold, or -1. */

@@ -13,7 +13,8 @@ import { FailureWindows, WINDOWS, type WindowName, type WindowStats } from './wi
 export class TargetHistory {
   private readonly ring: AttemptStore;
   private readonly windows = new FailureWindows();
-  private readonly attributions = new Map<number, FailureAttribution>();
+  /** Made with the first attribution (a healthy target never has one). */
+  private attributions: Map<number, FailureAttribution> | undefined;
   private readonly nodes = new NodeTally();
   private seq = 0;
   /** The failure ratio over the last hour and day, downsampled (charts, digest). */
@@ -47,14 +48,14 @@ export class TargetHistory {
 
   /** Records the node a held failed attempt is attributed to (once per attempt: later calls are ignored). */
   attribute(seq: number, at: FailureAttribution): void {
-    if (this.attributions.has(seq) || !this.holds(seq)) return;
-    this.attributions.set(seq, at);
+    if (this.attributions?.has(seq) || !this.holds(seq)) return;
+    (this.attributions ??= new Map()).set(seq, at);
     this.nodes.addFailure(at.node);
   }
 
   /** The node a failed attempt was attributed to when it was diagnosed, while the attempt is held. */
   attributionOf(seq: number): FailureAttribution | undefined {
-    return this.attributions.get(seq);
+    return this.attributions?.get(seq);
   }
 
   /** Successes per serving node and failures per attributed node, over the attempts held. */
@@ -94,9 +95,9 @@ export class TargetHistory {
   /** Drops what the history counted for the attempt about to be evicted. */
   private forget(seq: number, servedBy: string | undefined): void {
     if (servedBy !== undefined) this.nodes.addSuccess(servedBy, -1);
-    const at = this.attributions.get(seq);
+    const at = this.attributions?.get(seq);
     if (!at) return;
-    this.attributions.delete(seq);
+    this.attributions!.delete(seq);
     this.nodes.addFailure(at.node, -1);
   }
 }

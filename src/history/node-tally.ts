@@ -7,15 +7,16 @@ export interface NodeCounts {
 }
 
 export class NodeTally {
-  private readonly successes = new Map<string, number>();
-  private readonly failures = new Map<string, number>();
+  // Made when first counted: a target whose attempts name no node (tcp, no cluster) never needs them.
+  private successes: Map<string, number> | undefined;
+  private failures: Map<string, number> | undefined;
 
   addSuccess(node: string, delta = 1): void {
-    bump(this.successes, node, delta);
+    bump((this.successes ??= new Map()), node, delta);
   }
 
   addFailure(node: string, delta = 1): void {
-    bump(this.failures, node, delta);
+    bump((this.failures ??= new Map()), node, delta);
   }
 
   /**
@@ -26,8 +27,8 @@ export class NodeTally {
     const out: Record<string, NodeCounts> = {};
     const get = (n: string) => (out[n] ??= { endpoints: endpointsPerNode?.[n] ?? 0, successes: 0, failures: 0 });
     for (const n of Object.keys(endpointsPerNode ?? {})) get(n);
-    for (const [n, v] of this.successes) get(n).successes = v;
-    for (const [n, v] of this.failures) get(n).failures = v;
+    for (const [n, v] of this.successes ?? []) get(n).successes = v;
+    for (const [n, v] of this.failures ?? []) get(n).failures = v;
     return out;
   }
 }
