@@ -48,20 +48,24 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** Every optional key of a probe result: what the probers always set (many of them undefined). */
 const PROBER_KEYS = P_REASON | P_DETAIL | P_ERROR_CODE | P_SOURCE_PORT | P_REMOTE | P_HTTP_STATUS | P_BACKEND | P_CERT;
 const ALL_TIMINGS = P_CONNECT | P_TLS | P_FIRST_BYTE;
+/** The timing keys by column (F_CONNECT, F_TLS, F_FIRST_BYTE, F_TOTAL). */
+const TIMING_KEYS = ['connectMs', 'tlsMs', 'firstByteMs', 'totalMs'] as const;
 
 export class AttemptStore {
   // Every column is a view of one ArrayBuffer (a buffer each would cost its own object and native store, about as much
-  // as a 350-attempt column): adding a lazy column moves them all into a new buffer (columns() below).
+  // as a 350-attempt column), made at the first push with the columns that attempt needs (a target's attempts mostly
+  // share their timings): a column needed later moves them all into a new buffer (columns() below). Growing a buffer
+  // two or three times per target left as many freed blocks of every size in the allocator's heap.
   /** startedAt - startBase per slot (whole ms), or U32_EXCEPTION. */
-  private starts: Uint32Array;
+  private starts!: Uint32Array;
   private startBase: number | undefined;
   /** connectMs, tlsMs, firstByteMs, totalMs, a column each in microseconds; undefined until a value needs it. */
   private readonly timings: (Uint32Array | undefined)[] = [undefined, undefined, undefined, undefined];
-  private ports: Uint16Array;
+  private ports!: Uint16Array;
   /** cluster.metadataAgeMs per slot, allocated when the first context with one is recorded. */
   private ages: Uint32Array | undefined;
-  private shapeIds: Uint16Array | Uint32Array;
-  private flags: Uint8Array;
+  private shapeIds!: Uint16Array | Uint32Array;
+  private flags!: Uint8Array;
   private readonly shapes = new InternTable<Shape>();
   private readonly clusters = new InternTable<ClusterEntry>();
   private verbatim: Map<number, Attempt> | undefined;
@@ -78,11 +82,14 @@ export class AttemptStore {
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`ring capacity must be a positive integer, got ${capacity}`);
-    const c = this.columns([], false);
-    this.starts = c.starts;
-    this.ports = c.ports;
-    this.shapeIds = c.shapeIds;
-    this.flags = c.flags;
+  }
+
+  /** The columns for the first attempt: the fixed ones, its timings, and ages when its cluster context has one. */
+  private firstColumns(a: Attempt): void {
+    const t = (typeof a.timings === 'object' && a.timings !== null ? a.timings : {}) as Record<string, unknown>;
+    const timings = TIMING_KEYS.flatMap((k, f) => (typeof t[k] === 'number' ? [f] : []));
+    const c = this.columns(timings, typeof a.cluster === 'object' && a.cluster !== null && 'metadataAgeMs' in a.cluster);
+    this.adopt(c);
   }
 
   /**
@@ -123,7 +130,10 @@ export class AttemptStore {
   /** Moves every column into a buffer that also holds timing column `field` or (-1) the ages column. */
   private addColumn(field: number): void {
     const timings = [0, 1, 2, 3].filter((f) => f === field || this.timings[f] !== undefined);
-    const c = this.columns(timings, field < 0 || this.ages !== undefined);
+    this.adopt(this.columns(timings, field < 0 || this.ages !== undefined));
+  }
+
+  private adopt(c: ReturnType<AttemptStore['columns']>): void {
     this.starts = c.starts;
     for (let f = 0; f < 4; f++) this.timings[f] = c.timings[f];
     this.ages = c.ages;
@@ -164,7 +174,7 @@ export class AttemptStore {
 
   /** Bytes of the typed-array columns allocated (what the ring costs besides its interned and aside entries). */
   columnBytes(): number {
-    return this.starts.buffer.byteLength;
+    return this.starts?.buffer.byteLength ?? 0;
   }
 
   /** Live interned entries (for tests: they return to their size after churn). */
@@ -178,6 +188,7 @@ export class AttemptStore {
   }
 
   push(a: Attempt): void {
+    if (!this.flags) this.firstColumns(a);
     const slot = this.head;
     const wasFull = this.count === this.capacity;
     if (wasFull) this.clear(slot);
