@@ -50,7 +50,7 @@ interface PhaseResult {
   falseFailures: number;
   failureReasons: Record<string, number>;
   lagMs: { p50: number; p99: number; max: number };
-  /** RSS above the process baseline (before any app), after the measured stretch. */
+  /** RSS above the process baseline (before any app): the median of one sample a second over the measured stretch. */
   rssMiBPer1000Targets: number;
   /** The same with every target's ring of recent attempts full (the steady state of a long run). */
   steadyRssMiBPer1000Targets: number | null;
@@ -80,12 +80,17 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
   measuring = true;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  // RSS once a second while running: the heap between collections (promoted per-attempt garbage) is part of it.
+  const rssSamples: number[] = [];
+  for (let s = 0; s < seconds; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    rssSamples.push(process.memoryUsage().rss);
+  }
   const cpu = process.cpuUsage(cpu0);
   const elapsed = (performance.now() - t0) / 1000;
   measuring = false;
   lag.disable();
-  const rss = process.memoryUsage().rss;
+  const rss = median(rssSamples);
   // Steady state: fill every target's attempt ring to capacity with copies of its real attempts, then measure. Each
   // copy is recorded under the history's next seq, as the scheduler records every attempt (the ring derives seq from
   // position and keeps only a seq that breaks the run aside).
@@ -98,6 +103,9 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
       if (!last) continue;
       for (let i = h.recent().length; i < h.capacity; i++) h.record({ ...structuredClone(last), seq: h.nextSeq() });
     }
+    // Twice: the first collection finishes the incremental marking the fill ran into, and what the fill allocated
+    // meanwhile was born marked (it survives that cycle); the second starts from scratch and leaves only what is live.
+    (globalThis as { gc?: () => void }).gc?.();
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     steadyRss = m.rss;
@@ -125,6 +133,11 @@ async function phase(ts: TargetConfig[], seconds: number, fillRings = false): Pr
 }
 
 const LAG_RESOLUTION_MS = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
 
 function lagMs(ns: number): number {
   return round(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS), 2);
