@@ -43,7 +43,10 @@ export class ProbeRun {
   private remoteAddress?: string;
   private certNotAfter?: number;
 
-  constructor(private readonly signal: AbortSignal) {
+  private signal: AbortSignal | undefined;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
     this.result = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -109,7 +112,7 @@ export class ProbeRun {
     if (this.done) return;
     // Read the source port while the socket still exists: it names the flow in a packet capture.
     if (this.sourcePort === undefined && this.raw && !this.raw.destroyed) this.sourcePort = this.raw.localPort;
-    this.fail(classifyDeadline(this.signal.reason, this.phase, performance.now() - this.t0));
+    this.fail(classifyDeadline(this.signal!.reason, this.phase, performance.now() - this.t0));
   }
 
   private readonly onError = (err: Error): void => this.failWith(err);
@@ -154,11 +157,16 @@ export class ProbeRun {
 
   private release(): void {
     this.done = true;
-    this.signal.removeEventListener('abort', this);
+    this.signal!.removeEventListener('abort', this);
     // The socket first, without an error: a destroy(err) makes Node format err.stack, a real cost per attempt.
     this.socket?.destroy();
     this.raw?.destroy();
     this.closer?.close();
+    // Node keeps a closed socket's handle alive through young-generation collections, and with it whatever the socket's
+    // listeners reach (this run): let go of the signal, the protocol's client and its callbacks, so that is all it holds.
+    this.signal = undefined;
+    this.closer = undefined;
+    this.onReady = noop;
   }
 
   private settle(ok: boolean, c: Classified | undefined, outcome: Outcome | undefined): void {
@@ -181,6 +189,8 @@ export class ProbeRun {
     });
   }
 }
+
+function noop(): void {}
 
 /** Microsecond resolution is plenty and keeps JSON short. */
 function ms(x: number | undefined): number | undefined {
