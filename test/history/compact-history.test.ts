@@ -156,7 +156,7 @@ describe('AttemptStore interning', () => {
     const cap = 70_000;
     const s = new AttemptStore(cap);
     const at = (seq: number): Attempt => ({
-      ok: false, reason: 'connect_refused', detail: `refused #${seq}`, timings: { connectMs: 0.25, totalMs: 0.5 }, synRetransmit: false, sourcePort: seq % 65_536,
+      ok: false, reason: 'refused', detail: `refused #${seq}`, timings: { connectMs: 0.25, totalMs: 0.5 }, synRetransmit: false, sourcePort: seq % 65_536,
       seq, target: 't', startedAt: T0 + seq, stalled: false, burst: false,
     });
     for (let seq = 1; seq <= cap + 10; seq++) s.push(at(seq));
