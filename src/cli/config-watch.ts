@@ -1,4 +1,4 @@
-import { watch, realpathSync, type FSWatcher } from 'node:fs';
+import { watch, realpathSync, statSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
@@ -7,6 +7,8 @@ export interface ConfigWatchOptions {
   file: string;
   /** Called this long after the last change seen (an editor's save or a ConfigMap update is several events). */
   debounceMs?: number;
+  /** How often the file is checked when the kernel gives no watch (default 2 s). */
+  pollMs?: number;
   onChange(): void;
   logger: Logger;
 }
@@ -20,12 +22,16 @@ export interface ConfigWatch {
  * editor's save by rename, `mv new vipwatch.yaml`, the `..data` symlink swap of a Kubernetes ConfigMap volume), and,
  * when the path is a symlink, the directory of the file it points to. After each quiet period the watches are made
  * afresh (a replaced file is a new inode) and onChange runs; whether the content changed is the caller's question.
+ * When the kernel refuses a watch (inotify's per-user limits: EMFILE for instances, ENOSPC for watches, both shared
+ * by every process of the user), it says so once and checks the file every pollMs instead, so a reload still happens.
  */
 export function watchConfigFile(o: ConfigWatchOptions): ConfigWatch {
   const file = resolve(o.file);
   const debounceMs = o.debounceMs ?? 500;
+  const pollMs = o.pollMs ?? 2000;
   let watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
   let closed = false;
 
   const changed = () => {
@@ -52,9 +58,33 @@ export function watchConfigFile(o: ConfigWatchOptions): ConfigWatch {
       // A watched directory or file that goes away (a ConfigMap's old timestamped directory): look again.
       w.on('error', changed);
       watchers.push(w);
-    } catch {
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       // Missing for now (mid-swap, or a directory that is not there): the other watches see it come back.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      startPolling(code ?? errorMessage(err));
     }
+  };
+  /** What a change of the file (its content, or the file the path leads to) changes. */
+  const signature = (): string => {
+    try {
+      const st = statSync(file);
+      return `${realpathSync(file)}|${st.dev}|${st.ino}|${st.size}|${st.mtimeMs}|${st.ctimeMs}`;
+    } catch (err) {
+      return `unreadable: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`;
+    }
+  };
+  const startPolling = (why: string) => {
+    if (poll || closed) return;
+    o.logger.warn('cannot watch the config file for changes; checking it periodically instead', { file, error: why, pollMs });
+    let last = signature();
+    poll = setInterval(() => {
+      const now = signature();
+      if (now === last) return;
+      last = now;
+      changed();
+    }, pollMs);
+    poll.unref();
   };
   const arm = () => {
     for (const w of watchers) w.close();
@@ -75,6 +105,7 @@ export function watchConfigFile(o: ConfigWatchOptions): ConfigWatch {
     close: () => {
       closed = true;
       clearTimeout(timer);
+      clearInterval(poll);
       for (const w of watchers) w.close();
       watchers = [];
     },

@@ -26,8 +26,8 @@ targets:
   - { name: self, address: 127.0.0.1, port: ${port}, protocol: http, interval: 200ms, timeout: 200ms, http: { path: /-/healthy } }
 ${extra}`;
 
-  const start = async (file: string, port: number) => {
-    const p = new RunProcess(file);
+  const start = async (file: string, port: number, opts: { noInotify?: boolean } = {}) => {
+    const p = new RunProcess(file, process.env, opts);
     cleanup.push(() => p.kill());
     await p.started();
     const base = `http://127.0.0.1:${port}`;
@@ -93,6 +93,27 @@ ${extra}`;
     })]);
     await waitFor(async () => (await targets()).length === 1, { what: 'third removed by the same reload' });
     expect(metricValue(await metrics(), OK)).toBe(1);
+
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+    expect(p.stderr).toBe('');
+  });
+
+  it('with no inotify instance to be had (EMFILE from the kernel), says so once and still reloads by checking the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vipwatch-reload-poll-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const file = join(dir, 'vipwatch.yaml');
+    writeFileSync(file, configText(port, dir));
+    const { p, targets } = await start(file, port, { noInotify: true });
+    const warning = 'cannot watch the config file for changes; checking it periodically instead';
+    expect(p.find(warning)).toEqual([expect.objectContaining({ level: 'warn', error: 'EMFILE', pollMs: 2000, file })]);
+
+    writeFileSync(file, configText(port, dir, `  - { name: second, address: 127.0.0.1, port: ${port}, protocol: tcp, interval: 200ms, timeout: 200ms }\n`));
+    await waitFor(async () => (await targets()).find((t) => t.name === 'second')?.attempts.length, { what: 'second target probed after the edit' });
+    expect(p.find('config reloaded')).toEqual([expect.objectContaining({ cause: 'file change', targets: 2 })]);
+    // The reload re-arms the watches, which the kernel refuses again: still one warning.
+    expect(p.find(warning)).toHaveLength(1);
 
     p.child.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);

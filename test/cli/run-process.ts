@@ -13,8 +13,15 @@ export class RunProcess {
   stderr = '';
   readonly exited: Promise<{ code: number | null; at: number }>;
 
-  constructor(configFile: string, env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn(process.execPath, ['bin/vipwatch.js', 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  /**
+   * `noInotify`: in a user namespace of its own whose inotify instance limit is 0, so the real kernel refuses its every
+   * watch (EMFILE) as when the user's instances are used up, without taking any from other processes.
+   */
+  constructor(configFile: string, env: NodeJS.ProcessEnv = process.env, opts: { noInotify?: boolean } = {}) {
+    const args = ['bin/vipwatch.js', 'run', '--config', configFile];
+    this.child = opts.noInotify
+      ? spawn('unshare', ['--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_instances && exec "$0" "$@"', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.child.stdout!.on('data', (d) => (this.stdout += d));
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     this.exited = new Promise((r) => this.child.on('exit', (code) => r({ code, at: Date.now() })));
