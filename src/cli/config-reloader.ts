@@ -16,6 +16,11 @@ export interface ConfigReloaderOptions {
   /** Applies a reloaded `log.level`. */
   setLogLevel?(level: Level): void;
   now?: () => number;
+  /**
+   * configDigest() of the bytes the started config was parsed from. Without it the file is read again here, and a
+   * change made since the start (before the file was watched) would pass for what is running and never be applied.
+   */
+  startedDigest?: string;
 }
 
 export type ReloadCause = 'SIGHUP' | 'file change';
@@ -38,14 +43,17 @@ export class ConfigReloader {
     this.at = new Gauge({ name: 'vipwatch_config_last_reload_success_timestamp_seconds', help: 'When the configuration was last loaded successfully (at start or by a reload), in seconds since the epoch.', registers: [o.app.registry] });
     this.ok.set(1);
     this.at.set(this.now() / 1000);
-    this.lastDigest = readConfig(o.file).digest;
+    this.lastDigest = o.startedDigest ?? readConfig(o.file).digest;
   }
 
-  /** A change of the file was seen: reloads when its content differs from what was last read (a touch does nothing). */
-  fileChanged(): void {
+  /**
+   * A change of the file was seen: reloads when its content differs from what was last read (a touch does nothing).
+   * `catchUp`: not an event, the check made once the file is watched (silent when nothing changed).
+   */
+  fileChanged(catchUp = false): void {
     const read = readConfig(this.o.file);
     if (read.digest === this.lastDigest) {
-      this.o.logger.debug('config file touched but not changed: not reloaded', { file: this.o.file });
+      if (!catchUp) this.o.logger.debug('config file touched but not changed: not reloaded', { file: this.o.file });
       return;
     }
     this.apply(read, 'file change');
@@ -94,11 +102,16 @@ interface ReadResult {
   digest: string;
 }
 
+/** What tells one content of the config file from another. */
+export function configDigest(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 /** The file's content, read as the loader reads it (bounded by the config size limit). */
 function readConfig(file: string): ReadResult {
   try {
     const bytes = readConfigBytes(file);
-    return { text: bytes.toString('utf8'), digest: createHash('sha256').update(bytes).digest('hex') };
+    return { text: bytes.toString('utf8'), digest: configDigest(bytes) };
   } catch (err) {
     return { error: err, digest: `unreadable:${err instanceof ConfigError ? err.problems.join('\n') : errorMessage(err)}` };
   }

@@ -1,9 +1,9 @@
 import { kubernetesFileProblems } from '../cluster/resolve-connection.js';
-import { loadConfigFile, type LoadOptions } from '../config/load.js';
+import { parseConfig, readConfigBytes, type LoadOptions } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, errorMessage } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { ConfigReloader } from './config-reloader.js';
+import { ConfigReloader, configDigest } from './config-reloader.js';
 import { watchConfigFile } from './config-watch.js';
 import { EXIT, type CliIo } from './io.js';
 import { gracefulStop, stopRequested, type GracefulStopOptions } from './shutdown.js';
@@ -26,7 +26,8 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, 
     giveUp.abort();
     return EXIT.failed;
   };
-  const config = loadOrReport(file, io);
+  let startedDigest: string | undefined;
+  const config = loadOrReport(file, io, (bytes) => (startedDigest = configDigest(bytes)));
   if (!config) return failed();
   // The level is read at each line: a reload's log.level applies at once, to every component's child logger too.
   let level = config.log.level;
@@ -47,7 +48,7 @@ export async function runCommand(file: string, io: CliIo, signal?: AbortSignal, 
     await app.stop().catch(() => {});
     return failed();
   }
-  const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: (l) => (level = l) });
+  const reloader = new ConfigReloader({ file, started: config, app, logger, loadOptions: loadOptions(io), setLogLevel: (l) => (level = l), startedDigest });
   const stopReloading = reloadOn(file, reloader, logger, opts.reloadDebounceMs);
   const why = await stop;
   stopReloading();
@@ -59,6 +60,8 @@ function reloadOn(file: string, reloader: ConfigReloader, logger: Logger, deboun
   const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGHUP', onHup);
   const watch = watchConfigFile({ file, debounceMs, logger, onChange: () => reloader.fileChanged() });
+  // A change made while vipwatch started (after the file was read, before it was watched) made no event: look once.
+  reloader.fileChanged(true);
   return () => {
     process.off('SIGHUP', onHup);
     watch.close();
@@ -73,10 +76,12 @@ export function loadOptions(io: CliIo): LoadOptions {
   return { env: io.env, check: (c) => kubernetesFileProblems(c, io.env) };
 }
 
-/** Loads a config, printing every problem on stderr when it is invalid. */
-export function loadOrReport(file: string, io: CliIo): Config | undefined {
+/** Loads a config, printing every problem on stderr when it is invalid; `onBytes` sees the bytes it was read from. */
+export function loadOrReport(file: string, io: CliIo, onBytes?: (bytes: Buffer) => void): Config | undefined {
   try {
-    return loadConfigFile(file, loadOptions(io));
+    const bytes = readConfigBytes(file);
+    onBytes?.(bytes);
+    return parseConfig(bytes.toString('utf8'), file, loadOptions(io));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) io.err(p);
