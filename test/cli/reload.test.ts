@@ -107,6 +107,8 @@ ${extra}`;
     writeFileSync(file, configText(port, dir));
     const { p, targets } = await start(file, port, { noInotify: true });
     const warning = 'cannot watch the config file for changes; checking it periodically instead';
+    // The file is watched once the app has started: the warning comes after "vipwatch started".
+    await waitFor(() => p.find(warning).length, { what: 'the polling warning' });
     expect(p.find(warning)).toEqual([expect.objectContaining({ level: 'warn', error: 'EMFILE', pollMs: 2000, file })]);
 
     writeFileSync(file, configText(port, dir, `  - { name: second, address: 127.0.0.1, port: ${port}, protocol: tcp, interval: 200ms, timeout: 200ms }\n`));
